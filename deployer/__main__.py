@@ -1,0 +1,73 @@
+"""Command line: ``python -m deployer deploy|plan|demo`` over the action's engine.
+
+Every action input is a ``--flag`` of the same name; list inputs (exclude, layers,
+environment, tags) may be repeated. Progress goes to stderr; ``--json`` prints a
+machine-readable result on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__, report
+from .github import ConsoleIO
+from .pipeline import main as run_pipeline
+from .settings import INPUT_IDS
+
+LIST_INPUTS = frozenset({"exclude", "layers", "environment", "tags"})
+BOOLEAN_INPUTS = frozenset({"dry-run"})
+
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
+    for input_id in INPUT_IDS:
+        flag = f"--{input_id}"
+        if input_id in LIST_INPUTS:
+            parser.add_argument(flag, action="append", metavar="VALUE", help="may be repeated")
+        elif input_id in BOOLEAN_INPUTS:
+            parser.add_argument(flag, nargs="?", const="true", metavar="true|false")
+        else:
+            parser.add_argument(flag, metavar="VALUE")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m deployer", description="Ship AWS Lambda functions safely.")
+    parser.add_argument("--version", action="version", version=f"lambda-deploy {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_inputs(commands.add_parser("deploy", help="package, update, publish and move the alias"))
+    _add_inputs(commands.add_parser("plan", help="show what deploy would do; change nothing"))
+    demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
+    demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
+    inputs: dict[str, str] = {}
+    for input_id in INPUT_IDS:
+        value = getattr(args, input_id.replace("-", "_"))
+        if value is not None:
+            inputs[input_id] = "\n".join(value) if isinstance(value, list) else value
+    if args.command == "plan":
+        inputs["dry-run"] = "true"
+    return inputs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo()
+    io = ConsoleIO(show_summary=not args.json)
+    code, result = run_pipeline(inputs_from_args(args), dict(os.environ), io)
+    if args.json and result is not None:
+        print(json.dumps(report.as_json(result), indent=2))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

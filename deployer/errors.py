@@ -1,0 +1,45 @@
+"""Errors a user can act on, kept apart from bugs.
+
+A ``DeployError`` says *what* went wrong, *where* (an input name, a file, an AWS
+resource) and a *hint* with the allowed values or the fix. Anything else that escapes
+the pipeline is a bug in lambda-deploy and is reported as such (exit code 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the inputs or the world; rendered as one ``::error::``."""
+
+    what: str
+    where: str = ""
+    hint: str = ""
+
+    def render(self) -> str:
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        return f"{text}. {self.hint}" if self.hint else text
+
+
+class DeployError(Exception):
+    """A failure the user can fix; carries one or more problems. Exit code 1."""
+
+    def __init__(self, *problems: Problem) -> None:
+        if not problems:
+            raise ValueError("DeployError needs at least one problem")
+        self.problems = problems
+        super().__init__("; ".join(p.render() for p in problems))
+
+    @classmethod
+    def of(cls, what: str, where: str = "", hint: str = "") -> DeployError:
+        return cls(Problem(what, where, hint))
+
+
+class ConflictError(DeployError):
+    """Someone else changed the function or alias while we were working."""
+
+
+class Cancelled(Exception):
+    """The runner asked us to stop (SIGTERM / SIGINT)."""

@@ -1,0 +1,238 @@
+"""The data that flows between stages: observed state, plan steps and the result.
+
+Everything here is a frozen dataclass with no behaviour beyond describing itself, so
+the planner stays a pure function of (settings, artifact hash, state) and the executor
+and the dry-run can both walk the same ``Plan``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Configuration fields that go into a published version. If $LATEST and the newest
+# version agree on these (and on the code hash) there is nothing new to publish.
+# The description is left out: a version's description is its own audit note.
+VERSIONED_FIELDS = (
+    "CodeSha256", "Handler", "Runtime", "Role", "MemorySize", "Timeout", "Environment",
+    "Layers", "Architectures", "VpcConfig", "TracingConfig", "DeadLetterConfig",
+    "EphemeralStorage", "KMSKeyArn", "FileSystemConfigs", "ImageConfig", "LoggingConfig",
+    "SnapStart",
+)  # fmt: skip
+
+
+def _fingerprint(raw: Mapping[str, Any]) -> str:
+    relevant = {key: raw[key] for key in VERSIONED_FIELDS if raw.get(key) not in (None, {}, [])}
+    if "Layers" in relevant:
+        relevant["Layers"] = [layer["Arn"] for layer in relevant["Layers"]]
+    if "VpcConfig" in relevant:
+        relevant["VpcConfig"] = {k: v for k, v in relevant["VpcConfig"].items() if k != "VpcId"}
+    encoded = json.dumps(relevant, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A function's configuration as Lambda reports it, for $LATEST or a version."""
+
+    name: str
+    arn: str
+    version: str
+    code_sha256: str
+    revision_id: str
+    handler: str
+    runtime: str
+    role: str
+    memory: int
+    timeout: int
+    description: str
+    layers: tuple[str, ...]
+    environment: Mapping[str, str]
+    architecture: str
+    state: str
+    last_update_status: str
+    fingerprint: str
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> FunctionConfig:
+        return cls(
+            name=raw["FunctionName"],
+            arn=raw["FunctionArn"],
+            version=raw.get("Version", "$LATEST"),
+            code_sha256=raw.get("CodeSha256", ""),
+            revision_id=raw.get("RevisionId", ""),
+            handler=raw.get("Handler", ""),
+            runtime=raw.get("Runtime", ""),
+            role=raw.get("Role", ""),
+            memory=int(raw.get("MemorySize", 128)),
+            timeout=int(raw.get("Timeout", 3)),
+            description=raw.get("Description", ""),
+            layers=tuple(layer["Arn"] for layer in raw.get("Layers", [])),
+            environment=dict(raw.get("Environment", {}).get("Variables", {})),
+            architecture=(raw.get("Architectures") or ["x86_64"])[0],
+            state=raw.get("State", ""),
+            last_update_status=raw.get("LastUpdateStatus", ""),
+            fingerprint=_fingerprint(raw),
+        )
+
+    @property
+    def unqualified_arn(self) -> str:
+        return self.arn.removesuffix(f":{self.version}") if self.version != "$LATEST" else self.arn
+
+
+@dataclass(frozen=True)
+class AliasState:
+    name: str
+    arn: str
+    version: str
+    weights: Mapping[str, float]
+    revision_id: str
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> AliasState:
+        routing = raw.get("RoutingConfig") or {}
+        return cls(
+            name=raw["Name"],
+            arn=raw["AliasArn"],
+            version=raw["FunctionVersion"],
+            weights=dict(routing.get("AdditionalVersionWeights") or {}),
+            revision_id=raw.get("RevisionId", ""),
+        )
+
+
+@dataclass(frozen=True)
+class FunctionState:
+    """What AWS has now. ``latest`` is None when the function does not exist."""
+
+    latest: FunctionConfig | None
+    published: FunctionConfig | None  # the newest published version
+    alias: AliasState | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- plan steps --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One configuration field that differs; never carries environment values."""
+
+    field: str
+    before: str
+    after: str
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class CreateFunction:
+    params: Mapping[str, Any]  # CreateFunction parameters, without the zip
+
+    def describe(self) -> str:
+        return f"create function {self.params['FunctionName']} ({self.params['Runtime']}, {self.params['Handler']})"
+
+
+@dataclass(frozen=True)
+class UpdateCode:
+    old_sha256: str
+    new_sha256: str
+    architecture: str | None  # set only when the architecture changes
+
+    def describe(self) -> str:
+        arch = f", architecture → {self.architecture}" if self.architecture else ""
+        return f"upload code {self.old_sha256[:12]}… → {self.new_sha256[:12]}…{arch}"
+
+
+@dataclass(frozen=True)
+class UpdateConfiguration:
+    params: Mapping[str, Any]  # UpdateFunctionConfiguration parameters that differ
+    changes: tuple[Change, ...]
+
+    def describe(self) -> str:
+        return "update configuration: " + "; ".join(c.describe() for c in self.changes)
+
+
+@dataclass(frozen=True)
+class TagFunction:
+    tags: Mapping[str, str]
+
+    def describe(self) -> str:
+        return "tag function: " + ", ".join(sorted(self.tags))
+
+
+@dataclass(frozen=True)
+class PublishVersion:
+    description: str
+
+    def describe(self) -> str:
+        return "publish a new version"
+
+
+@dataclass(frozen=True)
+class ReuseVersion:
+    version: str
+
+    def describe(self) -> str:
+        return f"reuse version {self.version} ($LATEST is unchanged since it was published)"
+
+
+@dataclass(frozen=True)
+class PointAlias:
+    """Create the alias or move it; ``version`` None means the version this plan publishes."""
+
+    name: str
+    from_version: str | None
+    version: str | None
+    revision_id: str | None  # None when the alias is created
+
+    def describe(self) -> str:
+        target = self.version or "the new version"
+        if self.from_version is None:
+            return f"create alias {self.name} → {target}"
+        return f"move alias {self.name}: {self.from_version} → {target}"
+
+
+Step = CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
+MUTATING = (CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias)
+
+
+@dataclass(frozen=True)
+class Plan:
+    function_name: str
+    alias: str
+    steps: tuple[Step, ...]
+    code_before: str  # "" when the function is new
+    code_after: str
+    changes: tuple[Change, ...]
+    previous_version: str  # "" when the alias is new
+    reused_version: str | None  # set when nothing new is published
+
+    @property
+    def mutates(self) -> bool:
+        return any(isinstance(step, MUTATING) for step in self.steps)
+
+    @property
+    def publishes(self) -> bool:
+        return any(isinstance(step, PublishVersion) for step in self.steps)
+
+
+# --- result ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # deployed | unchanged | planned
+    function_arn: str
+    version: str
+    previous_version: str
+    alias: str
+    alias_arn: str
+    code_sha256: str
+    changed: bool
+    plan: Plan
+    calls: Mapping[str, int] = field(default_factory=dict)
+    timings: tuple[tuple[str, float], ...] = ()

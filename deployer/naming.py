@@ -1,0 +1,55 @@
+"""Git ref -> a valid Lambda alias name (pure).
+
+Lambda alias names are 1..128 characters of letters, digits, ``-`` and ``_``, and not
+all digits (pattern and length from botocore's model). A branch like
+``feature/login-page`` becomes ``feature-login-page``; a name that must be shortened
+keeps a short hash of the original so two long branches never collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from .limits import lambda_limits
+
+_INVALID_RUN = re.compile(r"[^A-Za-z0-9_-]+")
+_HASH_LEN = 8
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+
+
+def ref_from_env(env: Mapping[str, str]) -> str:
+    """The branch a run is about: the PR's head branch, else ``GITHUB_REF_NAME``."""
+    if env.get("GITHUB_EVENT_NAME", "") in PULL_REQUEST_EVENTS and env.get("GITHUB_HEAD_REF"):
+        return env["GITHUB_HEAD_REF"]
+    return env.get("GITHUB_REF_NAME", "")
+
+
+def alias_from_ref(ref: str) -> str:
+    """Make ``ref`` a readable, valid alias name; ``""`` if nothing usable remains."""
+    limits = lambda_limits()
+    name = _INVALID_RUN.sub("-", ref.removeprefix("refs/heads/")).strip("-")
+    if not name:
+        return ""
+    if name.isdigit():
+        # All-digit names would read as version numbers; Lambda refuses them.
+        name = f"ref-{name}"
+    if len(name) > limits.alias_max:
+        digest = hashlib.sha256(ref.encode()).hexdigest()[:_HASH_LEN]
+        name = f"{name[: limits.alias_max - _HASH_LEN - 1].rstrip('-')}-{digest}"
+    return name
+
+
+def alias_problem(name: str) -> str:
+    """Why ``name`` is not a valid alias, or ``""`` when it is."""
+    limits = lambda_limits()
+    if not name:
+        return "is empty"
+    if len(name) > limits.alias_max:
+        return f"is {len(name)} characters long; the limit is {limits.alias_max}"
+    if name.isdigit():
+        return "is all digits, which Lambda reserves for version numbers"
+    if not limits.alias_pattern.match(name):
+        return "may contain only letters, digits, '-' and '_'"
+    return ""

@@ -1,0 +1,218 @@
+"""Desired settings + observed state -> ``Plan`` (pure).
+
+Contract: ``make_plan(settings, artifact_sha256, state)`` compares what the user asked
+for with what Lambda has and returns the minimal steps: code is uploaded only when
+its hash (or the architecture) differs from $LATEST, configuration fields are sent only
+when given and different, a version is published only when $LATEST differs from the
+newest published version, and the alias moves only when it points elsewhere. It raises
+``DeployError`` for what AWS would refuse (a missing role/runtime/handler on create,
+an environment over 4 KB after merging, an alias that still carries a canary) so that
+this happens before the first mutating call. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import DeployError, Problem
+from .model import (
+    Change,
+    CreateFunction,
+    FunctionConfig,
+    FunctionState,
+    Plan,
+    PointAlias,
+    PublishVersion,
+    ReuseVersion,
+    Step,
+    TagFunction,
+    UpdateCode,
+    UpdateConfiguration,
+)
+from .settings import FunctionSettings, GitContext, Settings, environment_problems
+
+TAG_PREFIX = "lambda-deploy:"
+_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
+DESCRIPTION_LIMIT = 256
+
+
+def audit_note(git: GitContext) -> str:
+    """The published version's description: who shipped what from where (≤256 chars)."""
+    parts = ["lambda-deploy"]
+    if git.sha:
+        parts.append(f"commit {git.sha[:12]}")
+    if git.ref:
+        parts.append(f"ref {git.ref}")
+    if git.run_id:
+        parts.append(f"run {git.run_id}")
+    if git.actor:
+        parts.append(f"by {git.actor}")
+    return " ".join(parts)[:DESCRIPTION_LIMIT]
+
+
+def deploy_tags(git: GitContext) -> dict[str, str]:
+    """Tags recording the last deploy that changed the function."""
+    values = {"commit": git.sha, "ref": git.ref, "run-id": git.run_id, "actor": git.actor}
+    return {f"{TAG_PREFIX}{key}": _TAG_UNSAFE.sub("_", value)[:256] for key, value in values.items() if value}
+
+
+def merged_environment(wanted: FunctionSettings, current: Mapping[str, str]) -> dict[str, str] | None:
+    """The complete variable set to send, or None when the input was not given."""
+    if wanted.environment is None:
+        return None
+    if wanted.environment_mode == "replace":
+        return dict(wanted.environment)
+    return {**current, **wanted.environment}
+
+
+def environment_change(before: Mapping[str, str], after: Mapping[str, str]) -> Change | None:
+    """Keys added (+), changed (~) and removed (-); values are never shown."""
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    if not (added or removed or changed):
+        return None
+    words = [f"+{k}" for k in added] + [f"~{k}" for k in changed] + [f"-{k}" for k in removed]
+    return Change("environment", f"{len(before)} keys", f"{len(after)} keys ({' '.join(words)})")
+
+
+def _scalar_changes(wanted: FunctionSettings, latest: FunctionConfig) -> tuple[dict[str, Any], list[Change]]:
+    fields: list[tuple[str, str, object, object]] = [
+        ("Handler", "handler", wanted.handler, latest.handler),
+        ("Runtime", "runtime", wanted.runtime, latest.runtime),
+        ("Role", "role", wanted.role, latest.role),
+        ("MemorySize", "memory", wanted.memory, latest.memory),
+        ("Timeout", "timeout", wanted.timeout, latest.timeout),
+        ("Description", "description", wanted.description, latest.description),
+        ("Layers", "layers", list(wanted.layers) if wanted.layers is not None else None, list(latest.layers)),
+    ]
+    params: dict[str, Any] = {}
+    changes: list[Change] = []
+    for api_name, name, want, have in fields:
+        if want is not None and want != have:
+            params[api_name] = want
+            changes.append(Change(name, _show(have), _show(want)))
+    return params, changes
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value) if value not in ("", None) else "(empty)"
+
+
+def _check_environment(variables: Mapping[str, str]) -> None:
+    problems = environment_problems(variables)
+    if problems:
+        raise DeployError(*(Problem(p, "input 'environment'", "after merging with the function's current variables") for p in problems))
+
+
+def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
+    wanted = settings.function
+    missing = [name for name, value in (("role", wanted.role), ("runtime", wanted.runtime), ("handler", wanted.handler)) if not value]
+    if missing:
+        raise DeployError.of(
+            f"function '{settings.function_name}' does not exist, and creating it needs {', '.join(missing)}",
+            "inputs " + ", ".join(f"'{m}'" for m in missing),
+            "give them, or check function-name and aws-region",
+        )
+    params: dict[str, Any] = {
+        "FunctionName": settings.function_name,
+        "Role": wanted.role,
+        "Runtime": wanted.runtime,
+        "Handler": wanted.handler,
+        "Architectures": [wanted.architecture or "x86_64"],
+        "Tags": {**deploy_tags(settings.git), **wanted.tags},
+    }
+    optional = {"MemorySize": wanted.memory, "Timeout": wanted.timeout, "Description": wanted.description}
+    params.update({key: value for key, value in optional.items() if value is not None})
+    if wanted.layers:
+        params["Layers"] = list(wanted.layers)
+    environment = merged_environment(wanted, {})
+    if environment:
+        _check_environment(environment)
+        params["Environment"] = {"Variables": environment}
+    changes = [Change("function", "(none)", "created")]
+    if environment:
+        changes.append(Change("environment", "0 keys", f"{len(environment)} keys ({' '.join('+' + k for k in sorted(environment))})"))
+    return [CreateFunction(params)], changes
+
+
+def _update_steps(
+    settings: Settings, artifact_sha256: str, state: FunctionState, latest: FunctionConfig
+) -> tuple[list[Step], list[Change]]:
+    wanted = settings.function
+    steps: list[Step] = []
+    changes: list[Change] = []
+    new_arch = wanted.architecture if wanted.architecture and wanted.architecture != latest.architecture else None
+    if artifact_sha256 != latest.code_sha256 or new_arch:
+        steps.append(UpdateCode(latest.code_sha256, artifact_sha256, new_arch))
+        if new_arch:
+            changes.append(Change("architecture", latest.architecture, new_arch))
+    params, scalar_changes = _scalar_changes(wanted, latest)
+    changes.extend(scalar_changes)
+    environment = merged_environment(wanted, latest.environment)
+    if environment is not None:
+        env_change = environment_change(latest.environment, environment)
+        if env_change:
+            _check_environment(environment)
+            params["Environment"] = {"Variables": environment}
+            changes.append(env_change)
+    if params:
+        steps.append(UpdateConfiguration(params, tuple(c for c in changes if c.field != "architecture")))
+    tags = dict(wanted.tags)
+    if steps:
+        tags.update(deploy_tags(settings.git))
+    if any(state.tags.get(key) != value for key, value in tags.items()):
+        steps.append(TagFunction(tags))
+    return steps, changes
+
+
+def _alias_step(settings: Settings, state: FunctionState, target: str | None) -> list[Step]:
+    alias = state.alias
+    if alias is None:
+        return [PointAlias(settings.alias, None, target, None)]
+    if alias.weights:
+        (canary, weight), *_ = alias.weights.items()
+        raise DeployError.of(
+            f"alias '{alias.name}' still routes {weight:.0%} of traffic to version {canary} "
+            f"and the rest to version {alias.version}; an earlier rollout did not finish",
+            f"alias '{alias.name}'",
+            "finish it first: point the alias wholly at one version, then deploy again",
+        )
+    if target is not None and alias.version == target:
+        return []
+    return [PointAlias(alias.name, alias.version, target, alias.revision_id)]
+
+
+def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:
+    latest = state.latest
+    if latest is None:
+        steps, changes = _create_steps(settings)
+    else:
+        steps, changes = _update_steps(settings, artifact_sha256, state, latest)
+    config_moved = any(isinstance(step, (CreateFunction, UpdateCode, UpdateConfiguration)) for step in steps)
+    reusable = (
+        state.published
+        if state.published is not None and latest is not None and not config_moved and latest.fingerprint == state.published.fingerprint
+        else None
+    )
+    if reusable is None:
+        steps.append(PublishVersion(audit_note(settings.git)))
+        target: str | None = None
+    else:
+        steps.append(ReuseVersion(reusable.version))
+        target = reusable.version
+    steps.extend(_alias_step(settings, state, target))
+    return Plan(
+        function_name=settings.function_name,
+        alias=settings.alias,
+        steps=tuple(steps),
+        code_before=latest.code_sha256 if latest else "",
+        code_after=artifact_sha256,
+        changes=tuple(changes),
+        previous_version=state.alias.version if state.alias else "",
+        reused_version=target,
+    )

@@ -1,0 +1,107 @@
+"""Result -> step outputs, Markdown job summary and JSON (pure).
+
+Contract: these functions only format; they never print, and they never see
+environment values (a ``Result`` carries changed keys only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import DeployError
+from .model import Result
+
+OUTPUT_NAMES = (
+    "function-arn",
+    "version",
+    "previous-version",
+    "alias",
+    "alias-arn",
+    "code-sha256",
+    "changed",
+    "status",
+)
+
+
+def outputs(result: Result) -> dict[str, str]:
+    return {
+        "function-arn": result.function_arn,
+        "version": result.version,
+        "previous-version": result.previous_version,
+        "alias": result.alias,
+        "alias-arn": result.alias_arn,
+        "code-sha256": result.code_sha256,
+        "changed": "true" if result.changed else "false",
+        "status": result.status,
+    }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _version_cell(result: Result) -> str:
+    if result.status == "planned":
+        return "a new version would be published" if result.plan.publishes else f"{result.version} (would be reused)"
+    return f"{result.version} (new)" if result.changed else f"{result.version} (reused)"
+
+
+def _alias_cell(result: Result) -> str:
+    before = result.previous_version or "(new alias)"
+    after = result.version
+    return f"`{result.alias}`: {before} → {after}" if before != after else f"`{result.alias}`: {after} (unchanged)"
+
+
+def _code_cell(result: Result) -> str:
+    plan = result.plan
+    if plan.code_before == plan.code_after:
+        return f"`{plan.code_after}` (unchanged)"
+    return f"`{plan.code_before or '(none)'}` → `{plan.code_after}`"
+
+
+def _calls_cell(calls: Mapping[str, int]) -> str:
+    if not calls:
+        return "none"
+    return ", ".join(f"{name} ×{count}" if count > 1 else name for name, count in calls.items())
+
+
+def markdown(result: Result) -> str:
+    headline = {
+        "deployed": "✅ Deployed",
+        "unchanged": "✅ Nothing to change",
+        "planned": "📝 Plan (dry run: nothing was changed)",
+    }.get(result.status, result.status)
+    changes = "<br>".join(_cell(c.describe()) for c in result.plan.changes) or "none"
+    rows = [
+        ("Function", f"`{result.plan.function_name}`"),
+        ("Version", _version_cell(result)),
+        ("Alias", _alias_cell(result)),
+        ("Code SHA-256", _code_cell(result)),
+        ("Configuration changes", changes),
+        ("AWS calls", _calls_cell(result.calls)),
+        ("Stage times", ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings) or "-"),
+    ]
+    lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
+    lines += ["", "<details><summary>Plan</summary>", ""]
+    lines += [f"{number}. {_cell(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
+    lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+def failure_markdown(error: DeployError) -> str:
+    lines = ["### lambda-deploy: ❌ Failed", ""]
+    lines += [f"- {_cell(problem.render())}" for problem in error.problems]
+    return "\n".join(lines)
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    return {
+        **outputs(result),
+        "changed": result.changed,
+        "steps": [step.describe() for step in result.plan.steps],
+        "changes": [change.describe() for change in result.plan.changes],
+        "calls": dict(result.calls),
+        "timings": {name: round(seconds, 3) for name, seconds in result.timings},
+    }

@@ -1,0 +1,81 @@
+"""A local AWS for the demo and the tests: moto's server behind the fidelity layer.
+
+Contract: ``Sandbox`` starts moto's WSGI app on a loopback port chosen by the OS,
+wrapped in ``LambdaFidelity`` (the Lambda rules moto lacks, see ``fidelity``), with
+Lambda's Docker-free backend. ``env()`` gives dummy credentials, a region and
+``AWS_ENDPOINT_URL`` pointing at it, so a process using that environment can never
+reach real AWS. moto is a development dependency; the action's image does not need it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+from .fidelity import LambdaFidelity
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+class Sandbox:
+    def __init__(self, in_progress_reads: int = 2) -> None:
+        self._in_progress_reads = in_progress_reads
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.fidelity: LambdaFidelity | None = None
+
+    def start(self) -> Sandbox:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
+        self.fidelity = LambdaFidelity(DomainDispatcherApplication(create_backend_app), self._in_progress_reads)
+        self._server = make_server("127.0.0.1", 0, self.fidelity, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-sandbox", daemon=True)
+        self._thread.start()
+        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def reset(self) -> None:
+        """Forget every resource (moto's and the fidelity layer's)."""
+        self._post("/moto-api/reset", {})
+        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+        if self.fidelity is not None:
+            self.fidelity.reset()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def _post(self, path: str, body: dict[str, Any]) -> None:
+        request = urllib.request.Request(self.endpoint + path, data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

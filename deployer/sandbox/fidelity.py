@@ -1,0 +1,357 @@
+"""A fidelity layer over moto's Lambda: the real service's rules that moto lacks.
+
+moto answers Lambda's API instantly and permissively. The rules below are the ones
+the deployer relies on for safety, so this WSGI middleware sits in front of moto's
+server and enforces them. Each rule cites the AWS documentation it follows.
+
+R1 ``InProgress``/``Pending``: after CreateFunction the function reports
+   ``State: Pending`` and after UpdateFunctionCode / UpdateFunctionConfiguration
+   ``LastUpdateStatus: InProgress`` for the next ``in_progress_polls`` reads of
+   $LATEST, then ``Active``/``Successful``.
+   (Lambda Developer Guide, "Lambda function states"; API GetFunctionConfiguration.)
+R2 409 on overlapping updates: while R1 is in effect, UpdateFunctionCode,
+   UpdateFunctionConfiguration and PublishVersion fail with
+   ``ResourceConflictException`` (HTTP 409).
+   (API reference, UpdateFunctionCode / UpdateFunctionConfiguration "Errors".)
+R3 ``RevisionId`` preconditions: $LATEST and every alias carry a RevisionId that
+   changes on every update; UpdateFunctionCode, UpdateFunctionConfiguration,
+   PublishVersion and UpdateAlias with a stale RevisionId fail with
+   ``PreconditionFailedException`` (HTTP 412).
+   (API reference, "RevisionId" request parameter of those actions.)
+R4 ``CodeSha256`` precondition: PublishVersion whose CodeSha256 differs from
+   $LATEST's fails with HTTP 412. (API reference, PublishVersion "CodeSha256".)
+R5 alias validation: alias names must match ``(?!^[0-9]+$)([a-zA-Z0-9-_]+)`` and
+   be 1-128 characters; RoutingConfig may name one additional, published version,
+   different from FunctionVersion, with a weight strictly between 0 and 1.
+   (API reference, CreateAlias "Name", AliasRoutingConfiguration.)
+R6 no-op publish: PublishVersion when neither code nor configuration changed since
+   the last published version returns that version instead of a new one.
+   (API reference, PublishVersion: "Lambda doesn't publish a version if the function's
+   configuration and code haven't changed since the last version.")
+R7 ``ExecutedVersion``: Invoke reports which version ran in
+   ``X-Amz-Executed-Version``, choosing by the alias's weights.
+   (API reference, Invoke response "ExecutedVersion".)
+
+``before(operation, hook)`` lets a test act as "another deploy" at an exact moment.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_API = r"/2015-03-31/functions"
+_ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (method, operation, re.compile(pattern + r"/?\Z"))
+    for method, operation, pattern in (
+        ("POST", "CreateFunction", _API),
+        ("GET", "GetFunction", _API + r"/(?P<fn>[^/]+)"),
+        ("DELETE", "DeleteFunction", _API + r"/(?P<fn>[^/]+)"),
+        ("GET", "GetFunctionConfiguration", _API + r"/(?P<fn>[^/]+)/configuration"),
+        ("PUT", "UpdateFunctionConfiguration", _API + r"/(?P<fn>[^/]+)/configuration"),
+        ("PUT", "UpdateFunctionCode", _API + r"/(?P<fn>[^/]+)/code"),
+        ("POST", "PublishVersion", _API + r"/(?P<fn>[^/]+)/versions"),
+        ("GET", "ListVersionsByFunction", _API + r"/(?P<fn>[^/]+)/versions"),
+        ("POST", "CreateAlias", _API + r"/(?P<fn>[^/]+)/aliases"),
+        ("GET", "ListAliases", _API + r"/(?P<fn>[^/]+)/aliases"),
+        ("GET", "GetAlias", _API + r"/(?P<fn>[^/]+)/aliases/(?P<alias>[^/]+)"),
+        ("PUT", "UpdateAlias", _API + r"/(?P<fn>[^/]+)/aliases/(?P<alias>[^/]+)"),
+        ("POST", "Invoke", _API + r"/(?P<fn>[^/]+)/invocations"),
+    )
+)
+_STALE_REVISION = (
+    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+)
+_ALIAS_NAME = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)\Z")
+# Fields that are identity or bookkeeping, not "code and configuration" (R6).
+_NOT_VERSIONED = frozenset(
+    {"FunctionArn", "Version", "RevisionId", "LastModified", "Description", "State", "StateReason",
+     "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
+     "ResponseMetadata", "CodeSize"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str
+    function: str
+    alias: str
+    qualifier: str
+
+
+@dataclass
+class _FunctionRecord:
+    revision: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pending_reads: int = 0
+    creating: bool = False
+    latest: dict[str, Any] = field(default_factory=dict)
+    published: list[dict[str, Any]] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> RevisionId
+    weights: dict[str, tuple[str, dict[str, float]]] = field(default_factory=dict)
+
+
+def _function_key(raw: str) -> str:
+    """Function name from a name, partial ARN or ARN (URL-encoded or not)."""
+    name = unquote(raw)
+    if ":function:" in name:
+        name = name.split(":function:", 1)[1]
+    return name.split(":", 1)[0]
+
+
+def route_of(environ: Mapping[str, Any]) -> Route | None:
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith(_API):
+        return None
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    for method, operation, pattern in _ROUTES:
+        match = pattern.match(path)
+        if match and environ.get("REQUEST_METHOD") == method:
+            groups = match.groupdict()
+            raw_fn = groups.get("fn") or ""
+            qualifier = query.get("Qualifier", [""])[0]
+            if not qualifier and ":function:" in unquote(raw_fn) and unquote(raw_fn).count(":") == 7:
+                qualifier = unquote(raw_fn).rsplit(":", 1)[1]
+            return Route(operation, _function_key(raw_fn), unquote(groups.get("alias") or ""), qualifier)
+    return None
+
+
+def _versioned(config: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in config.items() if k not in _NOT_VERSIONED}, sort_keys=True, default=str)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class LambdaFidelity:
+    """WSGI middleware over moto's server app; see the module docstring for the rules."""
+
+    def __init__(self, app: WsgiApp, in_progress_reads: int = 2) -> None:
+        self._app = app
+        self.in_progress_reads = in_progress_reads
+        self._functions: dict[str, _FunctionRecord] = {}
+        self._lock = threading.Lock()
+        self._hooks: dict[str, list[Callable[[], None]]] = {}
+        self.refusals: list[tuple[str, str]] = []  # (operation, error code), for tests
+        self.random = random.Random(0)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._functions.clear()
+            self._hooks.clear()
+            self.refusals.clear()
+
+    def before(self, operation: str, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once, just before the next ``operation`` is handled."""
+        self._hooks.setdefault(operation, []).append(hook)
+
+    # --- WSGI ----------------------------------------------------------------------
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        route = route_of(environ)
+        if route is None:
+            return self._app(environ, start_response)
+        for hook in self._hooks.pop(route.operation, []):
+            hook()  # outside the lock: a hook makes its own requests
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = json.loads(body) if body and route.operation != "Invoke" else {}
+        with self._lock:
+            try:
+                answer = self._before(route, request)
+            except Refusal as refusal:
+                self.refusals.append((route.operation, refusal.code))
+                return _respond(
+                    start_response, refusal.status, {"Type": "User", "message": refusal.message}, {"x-amzn-ErrorType": refusal.code}
+                )
+            if answer is not None:
+                return _respond(start_response, 201, answer)
+            status, headers, payload = _call(self._app, environ)
+            if status < 300 and route.operation != "Invoke":
+                decorated = self._after(route, request, json.loads(payload) if payload else {})
+                return _respond(
+                    start_response, status, decorated, {k: v for k, v in headers if k.lower() not in ("content-length", "content-type")}
+                )
+            if status < 300:
+                headers = [*headers, ("X-Amz-Executed-Version", self._executed_version(route))]
+            start_response(f"{status} {'OK' if status < 300 else 'Error'}", headers)
+            return [payload]
+
+    # --- rules before forwarding -------------------------------------------------
+
+    def _before(self, route: Route, request: Mapping[str, Any]) -> dict[str, Any] | None:
+        record = self._functions.get(route.function)
+        op = route.operation
+        if op in ("UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion") and record:
+            if record.pending_reads > 0:  # R2
+                raise Refusal(
+                    409,
+                    "ResourceConflictException",
+                    f"The operation cannot be performed at this time. An update is in progress for resource: {route.function}",
+                )
+            if request.get("RevisionId") and request["RevisionId"] != record.revision:  # R3
+                raise Refusal(
+                    412,
+                    "PreconditionFailedException",
+                    _STALE_REVISION,
+                )
+        if op == "PublishVersion" and record:
+            if request.get("CodeSha256") and request["CodeSha256"] != record.latest.get("CodeSha256"):  # R4
+                raise Refusal(
+                    412,
+                    "PreconditionFailedException",
+                    f"CodeSHA256 ({request['CodeSha256']}) is different from current CodeSHA256 in $LATEST. "
+                    "Please try again with the current CodeSHA256.",
+                )
+            if record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
+                return self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False)
+        if op in ("CreateAlias", "UpdateAlias"):
+            self._check_alias(route, request, record)
+        return None
+
+    def _check_alias(self, route: Route, request: Mapping[str, Any], record: _FunctionRecord | None) -> None:
+        name = request.get("Name", route.alias)
+        if not _ALIAS_NAME.match(name) or len(name) > 128:  # R5
+            raise Refusal(
+                400,
+                "ValidationException",
+                f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+            )
+        weights = (request.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        if len(weights) > 1:
+            raise Refusal(400, "InvalidParameterValueException", "Only one additional version can be specified in the routing config.")
+        target = request.get("FunctionVersion", "")
+        for version, weight in weights.items():
+            if not 0.0 < float(weight) < 1.0:
+                raise Refusal(
+                    400, "ValidationException", f"Value {weight} for AdditionalVersionWeights must be strictly between 0.0 and 1.0"
+                )
+            if version in ("$LATEST", target) or not version.isdigit():
+                raise Refusal(
+                    400,
+                    "InvalidParameterValueException",
+                    f"Invalid additional version {version}: it must be a published version other than the primary one.",
+                )
+        if target == "$LATEST" and weights:
+            raise Refusal(400, "InvalidParameterValueException", "$LATEST cannot have a routing config.")
+        stale = request.get("RevisionId") and record and request["RevisionId"] != record.aliases.get(route.alias)
+        if route.operation == "UpdateAlias" and stale:  # R3
+            raise Refusal(
+                412,
+                "PreconditionFailedException",
+                _STALE_REVISION,
+            )
+
+    # --- rules after forwarding ---------------------------------------------------
+
+    def _after(self, route: Route, request: Mapping[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        op = route.operation
+        name = route.function or _function_key(str(request.get("FunctionName", "")))
+        record = self._functions.setdefault(name, _FunctionRecord())
+        if op == "CreateFunction":
+            record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, True
+            record.latest = dict(payload)
+        elif op in ("UpdateFunctionCode", "UpdateFunctionConfiguration"):
+            record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, False
+            record.latest = dict(payload)
+        elif op == "PublishVersion":
+            record.published.append(dict(payload))
+        elif op == "DeleteFunction":
+            self._functions.pop(name, None)
+            return payload
+        elif op in ("CreateAlias", "UpdateAlias"):
+            alias = payload.get("Name", route.alias)
+            record.aliases[alias] = str(uuid.uuid4())
+            weights = (payload.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            record.weights[alias] = (payload.get("FunctionVersion", ""), dict(weights))
+        reads_latest = op in ("GetFunction", "GetFunctionConfiguration") and route.qualifier in ("", "$LATEST")
+        if reads_latest and record.pending_reads > 0:
+            record.pending_reads -= 1
+        return self._decorate(op, route, record, payload, reads_latest)
+
+    def _decorate(self, op: str, route: Route, record: _FunctionRecord, payload: dict[str, Any], reads_latest: bool) -> dict[str, Any]:
+        def function_config(config: dict[str, Any]) -> dict[str, Any]:
+            if config.get("Version", "$LATEST") != "$LATEST":
+                config.setdefault("RevisionId", str(uuid.uuid5(uuid.NAMESPACE_URL, config.get("FunctionArn", ""))))
+                config.update(State="Active", LastUpdateStatus="Successful")
+                return config
+            busy = record.pending_reads > 0 or (
+                not reads_latest and op in ("CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration")
+            )
+            config["RevisionId"] = record.revision
+            config["State"] = "Pending" if busy and record.creating else "Active"
+            config["LastUpdateStatus"] = "InProgress" if busy else "Successful"
+            if op in ("GetFunction", "GetFunctionConfiguration", "ListVersionsByFunction"):
+                record.latest = {k: v for k, v in config.items() if k not in ("State", "LastUpdateStatus")}
+            return config
+
+        def alias_config(alias: dict[str, Any]) -> dict[str, Any]:
+            alias["RevisionId"] = record.aliases.setdefault(alias.get("Name", ""), str(uuid.uuid4()))
+            return alias
+
+        if op == "GetFunction" and "Configuration" in payload:
+            payload["Configuration"] = function_config(payload["Configuration"])
+        elif op == "ListVersionsByFunction":
+            payload["Versions"] = [function_config(v) for v in payload.get("Versions", [])]
+        elif op == "ListAliases":
+            payload["Aliases"] = [alias_config(a) for a in payload.get("Aliases", [])]
+        elif op in ("CreateAlias", "UpdateAlias", "GetAlias"):
+            payload = alias_config(payload)
+        elif "FunctionArn" in payload:
+            payload = function_config(payload)
+        return payload
+
+    def _executed_version(self, route: Route) -> str:  # R7
+        record = self._functions.get(route.function)
+        qualifier = route.qualifier or "$LATEST"
+        if record is None or qualifier not in record.weights:
+            return qualifier
+        primary, weights = record.weights[qualifier]
+        roll = self.random.random()
+        for version, weight in weights.items():
+            if roll < weight:
+                return version
+        return primary
+
+
+def _call(app: WsgiApp, environ: Environ) -> tuple[int, list[tuple[str, str]], bytes]:
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        captured["status"], captured["headers"] = status, headers
+        return lambda _: None
+
+    chunks = app(environ, start_response)
+    try:
+        payload = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+    return int(captured["status"].split()[0]), list(captured["headers"]), payload
+
+
+def _respond(start_response: StartResponse, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> list[bytes]:
+    data = json.dumps(body).encode()
+    reason = {200: "OK", 201: "Created", 400: "Bad Request", 409: "Conflict", 412: "Precondition Failed"}.get(status, "Status")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()],
+    )
+    return [data]

@@ -1,0 +1,400 @@
+"""Inputs -> one frozen, validated ``Settings`` (the pipeline's first stage).
+
+Contract: ``load_settings(inputs, env)`` takes the action's inputs by id (the same ids
+as action.yml and the CLI's ``--flags``; empty means "not given") and the process
+environment, and either returns a ``Settings`` or raises ``DeployError`` listing
+*every* problem found. Nothing here talks to AWS, so every user error surfaces before
+the first mutating call. Environment values never appear in a problem's text.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jsonschema
+import yaml
+
+from .errors import DeployError, Problem
+from .limits import ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, lambda_limits
+from .naming import alias_from_ref, alias_problem, ref_from_env
+
+T = TypeVar("T")
+
+ENVIRONMENT_MODES = ("merge", "replace")
+ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
+DEFAULT_WAIT_TIMEOUT = 300
+MAX_LAYERS = 5
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
+_KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
+
+# Defaults as action.yml declares them; a test keeps the two in step.
+DEFAULTS: Mapping[str, str] = {
+    "source": ".",
+    "environment-mode": "merge",
+    "dry-run": "false",
+    "wait-timeout": str(DEFAULT_WAIT_TIMEOUT),
+}
+
+# Every input id the action accepts, in the order the README documents them.
+INPUT_IDS = (
+    "function-name",
+    "source",
+    "exclude",
+    "requirements",
+    "handler",
+    "runtime",
+    "role",
+    "architecture",
+    "memory",
+    "timeout",
+    "description",
+    "layers",
+    "environment",
+    "environment-mode",
+    "tags",
+    "alias",
+    "dry-run",
+    "aws-region",
+    "wait-timeout",
+)
+
+# The YAML/JSON form of `environment`: a flat mapping of names to scalars.
+ENVIRONMENT_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "boolean"]},
+}
+
+
+@dataclass(frozen=True)
+class GitContext:
+    """Who and what triggered the deploy; recorded in the audit trail."""
+
+    sha: str = ""
+    ref: str = ""
+    run_id: str = ""
+    actor: str = ""
+    repository: str = ""
+    server_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GitContext:
+        return cls(
+            sha=env.get("GITHUB_SHA", ""),
+            ref=ref_from_env(env),
+            run_id=env.get("GITHUB_RUN_ID", ""),
+            actor=env.get("GITHUB_ACTOR", ""),
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            server_url=env.get("GITHUB_SERVER_URL", ""),
+        )
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """Desired function configuration; ``None`` means "not given, leave as is"."""
+
+    handler: str | None = None
+    runtime: str | None = None
+    role: str | None = None
+    architecture: str | None = None
+    memory: int | None = None
+    timeout: int | None = None
+    description: str | None = None
+    layers: tuple[str, ...] | None = None
+    environment: Mapping[str, str] | None = None
+    environment_mode: str = "merge"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    function_name: str
+    source: Path
+    exclude: tuple[str, ...]
+    requirements: Path | None
+    function: FunctionSettings
+    alias: str
+    dry_run: bool
+    region: str
+    wait_timeout: int
+    git: GitContext
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must be masked before anything is printed."""
+        return tuple(v for v in (self.function.environment or {}).values() if v.strip())
+
+
+class _Reader:
+    """Reads inputs one by one, collecting every problem instead of stopping at one."""
+
+    def __init__(self, inputs: Mapping[str, str]) -> None:
+        self._inputs = inputs
+        self.problems: list[Problem] = []
+
+    def raw(self, name: str) -> str:
+        value = self._inputs.get(name, "")
+        return value.strip() if value.strip() else DEFAULTS.get(name, "")
+
+    def given(self, name: str) -> str | None:
+        value = self.raw(name)
+        return value or None
+
+    def fail(self, name: str, what: str, hint: str = "") -> None:
+        self.problems.append(Problem(what, f"input '{name}'", hint))
+
+    def parse(self, name: str, convert: Callable[[str], T]) -> T | None:
+        """Apply ``convert`` to a given value; a ValueError becomes a problem."""
+        value = self.given(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(f"'{value}' is not a boolean; use true or false")
+    return lowered == "true"
+
+
+def _integer_in(low: float, high: float, unit: str) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a whole number of {unit}") from None
+        if not low <= number <= high:
+            raise ValueError(f"{number} is outside the allowed range {low:g}..{high:g} {unit}")
+        return number
+
+    return convert
+
+
+def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"'{value}' is not one of: {', '.join(allowed)}")
+        return value
+
+    return convert
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _key_value_lines(value: str, what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for number, line in enumerate(_lines(value), start=1):
+        match = _KEY_VALUE_LINE.match(line)
+        if not match:
+            # Never echo the line: it may hold a secret value.
+            raise ValueError(f"line {number} is not KEY=VALUE")
+        key, val = match.group(1), match.group(2).strip()
+        if key in result:
+            raise ValueError(f"{what} '{key}' is given twice (line {number})")
+        result[key] = val
+    return result
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_environment(value: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines, or a YAML/JSON mapping (validated with jsonschema)."""
+    lines = _lines(value)
+    if lines and all(_KEY_VALUE_LINE.match(line) for line in lines):
+        return _key_value_lines(value, "variable")
+    try:
+        loaded = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ValueError("is neither KEY=VALUE lines nor a YAML/JSON mapping") from None
+    try:
+        jsonschema.validate(loaded, ENVIRONMENT_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        detail = f"the value of '{where}' must be a string, number or boolean" if where else "it must be a mapping"
+        raise ValueError(f"is not a flat mapping of names to values: {detail}") from None
+    return {str(k): _scalar_text(v) for k, v in loaded.items()}
+
+
+def environment_problems(variables: Mapping[str, str]) -> list[str]:
+    """What Lambda would refuse in a complete set of variables (names only, never values)."""
+    limits = lambda_limits()
+    problems = []
+    for key in variables:
+        if key in RESERVED_ENV_KEYS or key.startswith(RESERVED_ENV_PREFIX):
+            problems.append(f"'{key}' is reserved by Lambda and cannot be set; rename it")
+        elif not limits.env_name_pattern.match(key):
+            problems.append(f"'{key}' is not a valid name: start with a letter, then letters, digits or '_' (at least 2 characters)")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
+    if size > ENV_TOTAL_BYTES:
+        problems.append(f"the variables take {size} bytes; Lambda allows {ENV_TOTAL_BYTES} bytes of names and values in total")
+    return problems
+
+
+def _read_environment(reader: _Reader) -> dict[str, str] | None:
+    variables = reader.parse("environment", parse_environment)
+    if variables is None:
+        return None
+    for problem in environment_problems(variables):
+        reader.fail("environment", problem)
+    return variables
+
+
+def _read_tags(reader: _Reader) -> dict[str, str]:
+    tags = reader.parse("tags", lambda v: _key_value_lines(v, "tag")) or {}
+    for key, value in tags.items():
+        if key.lower().startswith("aws:"):
+            reader.fail("tags", f"tag '{key}' uses the reserved 'aws:' prefix")
+        elif len(key) > 128 or len(value) > 256:
+            reader.fail("tags", f"tag '{key}' is too long", "keys may have 128 characters, values 256")
+    return tags
+
+
+def _read_layers(reader: _Reader) -> tuple[str, ...] | None:
+    value = reader.given("layers")
+    if value is None:
+        return None
+    layers = tuple(_lines(value))
+    pattern = lambda_limits().layer_pattern
+    for arn in layers:
+        if not pattern.match(arn):
+            reader.fail("layers", f"'{arn}' is not a layer version ARN", "use arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
+    if len(layers) > MAX_LAYERS:
+        reader.fail("layers", f"{len(layers)} layers given; Lambda allows at most {MAX_LAYERS}")
+    return layers
+
+
+def _read_function(reader: _Reader) -> FunctionSettings:
+    limits = lambda_limits()
+
+    def matches(pattern: re.Pattern[str], example: str) -> Callable[[str], str]:
+        def convert(value: str) -> str:
+            if not pattern.match(value):
+                raise ValueError(f"'{value}' is not valid; expected something like {example}")
+            return value
+
+        return convert
+
+    def description(value: str) -> str:
+        if len(value) > limits.description_max:
+            raise ValueError(f"is {len(value)} characters long; Lambda allows {limits.description_max}")
+        return value
+
+    return FunctionSettings(
+        handler=reader.given("handler"),
+        runtime=reader.parse("runtime", _choice(limits.runtimes)),
+        role=reader.parse("role", matches(limits.role_pattern, "arn:aws:iam::123456789012:role/my-role")),
+        architecture=reader.parse("architecture", _choice(limits.architectures)),
+        memory=reader.parse("memory", _integer_in(limits.memory.low, limits.memory.high, "MB")),
+        timeout=reader.parse("timeout", _integer_in(limits.timeout.low, limits.timeout.high, "seconds")),
+        description=reader.parse("description", description),
+        layers=_read_layers(reader),
+        environment=_read_environment(reader),
+        environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
+        tags=_read_tags(reader),
+    )
+
+
+def _read_source(reader: _Reader, base: Path) -> Path:
+    source = base / reader.raw("source")
+    if not source.exists():
+        reader.fail("source", f"'{reader.raw('source')}' does not exist under {base}", "give a directory, a file or a .zip")
+    elif source.is_file() and source.suffix == ".zip" and not zipfile.is_zipfile(source):
+        reader.fail("source", f"'{reader.raw('source')}' ends in .zip but is not a zip archive")
+    return source
+
+
+def _read_requirements(reader: _Reader, base: Path, source: Path) -> Path | None:
+    value = reader.given("requirements")
+    if value is None:
+        return None
+    path = base / value
+    if not path.is_file():
+        reader.fail("requirements", f"'{value}' is not a file under {base}")
+    if source.suffix == ".zip":
+        reader.fail(
+            "requirements",
+            "cannot be combined with a ready .zip source",
+            "vendor the packages into the zip yourself, or give a directory as source",
+        )
+    return path
+
+
+def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
+    given = reader.given("alias")
+    if given is not None:
+        problem = alias_problem(given)
+        if problem:
+            reader.fail("alias", f"'{given}' {problem}", "use 1-128 letters, digits, '-' or '_', not all digits")
+        return given
+    ref = ref_from_env(env)
+    derived = alias_from_ref(ref)
+    if not derived:
+        reader.fail(
+            "alias",
+            "is not given and cannot be derived from the git ref" + (f" '{ref}'" if ref else ""),
+            "set alias (for example: live)",
+        )
+    return derived
+
+
+def _read_region(reader: _Reader, env: Mapping[str, str]) -> str:
+    region = reader.given("aws-region") or env.get("AWS_REGION", "") or env.get("AWS_DEFAULT_REGION", "")
+    if not region:
+        reader.fail(
+            "aws-region", "no region given and neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set aws-region (for example: eu-west-1)"
+        )
+    elif not _REGION.match(region):
+        reader.fail("aws-region", f"'{region}' is not an AWS region name", "for example: us-east-1, eu-west-1")
+    return region
+
+
+def _read_function_name(reader: _Reader) -> str:
+    name = reader.given("function-name")
+    if name is None:
+        reader.fail("function-name", "is required", "give the function's name or ARN")
+        return ""
+    if not lambda_limits().function_name_pattern.match(name) or len(name) > 140:
+        reader.fail("function-name", f"'{name}' is not a function name or ARN", "names use letters, digits, '-' and '_' (at most 64)")
+    return name
+
+
+def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
+    """Validate every input at once; raise ``DeployError`` listing all problems."""
+    reader = _Reader(inputs)
+    base = Path(env.get("GITHUB_WORKSPACE") or ".")
+    source = _read_source(reader, base)
+    settings = Settings(
+        function_name=_read_function_name(reader),
+        source=source,
+        exclude=tuple(_lines(reader.raw("exclude"))),
+        requirements=_read_requirements(reader, base, source),
+        function=_read_function(reader),
+        alias=_read_alias(reader, env),
+        dry_run=bool(reader.parse("dry-run", _boolean)),
+        region=_read_region(reader, env),
+        wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
+        git=GitContext.from_env(env),
+    )
+    if reader.problems:
+        raise DeployError(*reader.problems)
+    return settings
+
+
+def inputs_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The runner's ``INPUT_<ID>`` variables, keyed by input id (hyphens kept)."""
+    return {key[len("INPUT_") :].lower(): value for key, value in env.items() if key.startswith("INPUT_")}

@@ -1,0 +1,26 @@
+"""The container action's entry point: runner environment -> deploy -> exit code.
+
+The runner passes inputs as ``INPUT_<ID>`` variables and reads outputs from the
+file named by ``GITHUB_OUTPUT``. Exit codes: 0 done, 1 a deploy or input error
+(shown as ``::error::``), 2 a bug in lambda-deploy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def run() -> int:
+    from deployer.github import ActionsIO
+    from deployer.pipeline import main
+    from deployer.settings import inputs_from_env
+
+    env = dict(os.environ)
+    code, _ = main(inputs_from_env(env), env, ActionsIO(env))
+    return code
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.exit(run())
