@@ -64,16 +64,15 @@ def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
     """Yield (archive name, real path) for every file, following safe symlinks."""
     real_root = root.resolve()
-    seen_dirs: set[Path] = set()
 
     def inside(path: Path) -> bool:
         return path == real_root or real_root in path.parents
 
-    def visit(directory: Path, prefix: str) -> Iterator[tuple[str, Path]]:
+    def visit(directory: Path, prefix: str, ancestors: frozenset[Path] = frozenset()) -> Iterator[tuple[str, Path]]:
         real = directory.resolve()
-        if real in seen_dirs:  # a symlink loop; the directory is already included
+        if real in ancestors:  # a symlink back up the tree: its files are already included
             return
-        seen_dirs.add(real)
+        ancestors = ancestors | {real}
         for entry in sorted(os.scandir(directory), key=lambda e: e.name):
             name = f"{prefix}{entry.name}"
             path = Path(entry.path)
@@ -86,11 +85,11 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
                         "copy the file into the source, or remove the link",
                     )
                 if target.is_dir():
-                    yield from visit(target, f"{name}/")
+                    yield from visit(target, f"{name}/", ancestors)
                 elif target.is_file():
                     yield name, target
             elif entry.is_dir():
-                yield from visit(path, f"{name}/")
+                yield from visit(path, f"{name}/", ancestors)
             elif entry.is_file():
                 yield name, path
 

@@ -1,0 +1,70 @@
+"""Shared fixtures: a sandbox AWS (moto's server + the fidelity layer) on loopback."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from deployer.sandbox import REGION, Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may ever pick up a developer's real credentials or profile."""
+    for key in list(os.environ):
+        if key.startswith(("AWS_", "GITHUB_", "INPUT_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[Sandbox]:
+    with Sandbox(in_progress_reads=2) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """A clean sandbox for each test, with this process's AWS settings pointed at it."""
+    _sandbox_server.reset()
+    for key, value in _sandbox_server.env().items():
+        monkeypatch.setenv(key, value)
+    return _sandbox_server
+
+
+@pytest.fixture
+def lambda_client(sandbox: Sandbox) -> Any:
+    return boto3.client("lambda", region_name=REGION)
+
+
+@pytest.fixture
+def role_arn(sandbox: Sandbox) -> str:
+    iam = boto3.client("iam", region_name=REGION)
+    return str(iam.create_role(RoleName="deploy-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace holding a small function in app/."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "handler.py").write_text("def handler(event, context):\n    return {'ok': True}\n")
+    return tmp_path

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deployer.errors import DeployError
+from deployer.settings import DEFAULTS, INPUT_IDS, inputs_from_env, load_settings, parse_environment
+from tests.conftest import ROOT
+
+ROLE = "arn:aws:iam::123456789012:role/deployer"
+LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:deps:3"
+
+
+def load(workspace: Path, **inputs: str) -> object:
+    env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": "eu-west-1", "GITHUB_REF_NAME": "main"}
+    return load_settings({"function-name": "orders", "source": "app", **inputs}, env)
+
+
+def problems(workspace: Path, env: dict[str, str] | None = None, **inputs: str) -> list[str]:
+    base = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": "eu-west-1", "GITHUB_REF_NAME": "main"}
+    with pytest.raises(DeployError) as caught:
+        load_settings({"function-name": "orders", "source": "app", **inputs}, {**base, **(env or {})})
+    return [p.render() for p in caught.value.problems]
+
+
+def test_every_input_is_read(workspace: Path) -> None:
+    (workspace / "requirements.txt").write_text("six\n")
+    settings = load_settings(
+        {
+            "function-name": "orders",
+            "source": "app",
+            "exclude": "*.md\ntests/",
+            "requirements": "requirements.txt",
+            "handler": "handler.handler",
+            "runtime": "python3.12",
+            "role": ROLE,
+            "architecture": "arm64",
+            "memory": "512",
+            "timeout": "30",
+            "description": "Orders API",
+            "layers": LAYER,
+            "environment": "STAGE=prod\nDSN=postgres://u:p@h/db?x=1",
+            "environment-mode": "replace",
+            "tags": "team=payments\ncost-center=42",
+            "alias": "live",
+            "dry-run": "TRUE",
+            "aws-region": "eu-central-1",
+            "wait-timeout": "60",
+        },
+        {"GITHUB_WORKSPACE": str(workspace), "GITHUB_SHA": "abc", "GITHUB_ACTOR": "octo", "GITHUB_RUN_ID": "7"},
+    )
+    function = settings.function
+    assert settings.function_name == "orders"
+    assert settings.source == workspace / "app"
+    assert settings.exclude == ("*.md", "tests/")
+    assert settings.requirements == workspace / "requirements.txt"
+    assert (function.handler, function.runtime, function.role, function.architecture) == ("handler.handler", "python3.12", ROLE, "arm64")
+    assert (function.memory, function.timeout, function.description) == (512, 30, "Orders API")
+    assert function.layers == (LAYER,)
+    assert function.environment == {"STAGE": "prod", "DSN": "postgres://u:p@h/db?x=1"}
+    assert function.environment_mode == "replace"
+    assert function.tags == {"team": "payments", "cost-center": "42"}
+    assert (settings.alias, settings.dry_run, settings.region, settings.wait_timeout) == ("live", True, "eu-central-1", 60)
+    assert (settings.git.sha, settings.git.actor, settings.git.run_id) == ("abc", "octo", "7")
+    assert set(settings.secrets) == {"prod", "postgres://u:p@h/db?x=1"}
+
+
+def test_defaults_and_not_given_mean_leave_alone(workspace: Path) -> None:
+    settings = load_settings(
+        {"function-name": "orders", "handler": "  "},
+        {"GITHUB_WORKSPACE": str(workspace), "AWS_DEFAULT_REGION": "us-west-2", "GITHUB_REF_NAME": "main"},
+    )
+    assert settings.source == workspace / "."
+    assert settings.function.handler is None and settings.function.environment is None and settings.function.memory is None
+    assert settings.function.environment_mode == "merge"
+    assert (settings.dry_run, settings.wait_timeout, settings.region, settings.alias) == (False, 300, "us-west-2", "main")
+
+
+def test_region_prefers_the_input_then_aws_region(workspace: Path) -> None:
+    env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1", "GITHUB_REF_NAME": "m"}
+    assert load_settings({"function-name": "f"}, env).region == "eu-west-1"
+    assert load_settings({"function-name": "f", "aws-region": "ap-south-1"}, env).region == "ap-south-1"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"architecture": "x86"}, "input 'architecture': 'x86' is not one of: x86_64, arm64"),
+        ({"memory": "lots"}, "input 'memory': 'lots' is not a whole number of MB"),
+        ({"memory": "64"}, "input 'memory': 64 is outside the allowed range 128..32768 MB"),
+        ({"memory": "40000"}, "outside the allowed range 128..32768"),
+        ({"timeout": "0"}, "input 'timeout': 0 is outside the allowed range 1.."),
+        ({"timeout": "1.5"}, "'1.5' is not a whole number of seconds"),
+        ({"source": "missing"}, "input 'source': 'missing' does not exist"),
+        ({"environment": "AWS_REGION=x"}, "'AWS_REGION' is reserved by Lambda"),
+        ({"environment": "AWS_LAMBDA_FOO=x"}, "'AWS_LAMBDA_FOO' is reserved"),
+        ({"environment": "1BAD=x"}, "'1BAD' is not a valid name"),
+        ({"environment": "BIG=" + "x" * 5000}, "Lambda allows 4096 bytes"),
+        ({"environment": "A=1\nA=2"}, "'A' is given twice"),
+        ({"environment": "- a list\n- not a map"}, "is not a flat mapping"),
+        ({"environment": "A:\n  nested: 1"}, "the value of 'A' must be a string, number or boolean"),
+        ({"alias": "123"}, "input 'alias': '123' is all digits"),
+        ({"alias": "feature/x"}, "may contain only letters, digits"),
+        ({"environment-mode": "append"}, "'append' is not one of: merge, replace"),
+        ({"dry-run": "yes"}, "'yes' is not a boolean; use true or false"),
+        ({"runtime": "python9"}, "input 'runtime': 'python9' is not one of:"),
+        ({"role": "deployer"}, "input 'role': 'deployer' is not valid; expected something like arn:aws:iam::"),
+        ({"layers": "my-layer"}, "'my-layer' is not a layer version ARN"),
+        ({"layers": "\n".join([LAYER] * 6)}, "6 layers given; Lambda allows at most 5"),
+        ({"tags": "aws:owner=me"}, "reserved 'aws:' prefix"),
+        ({"tags": "not a pair"}, "line 1 is not KEY=VALUE"),
+        ({"aws-region": "Europe"}, "'Europe' is not an AWS region name"),
+        ({"wait-timeout": "-1"}, "input 'wait-timeout': -1 is outside the allowed range"),
+        ({"function-name": "my function"}, "input 'function-name': 'my function' is not a function name or ARN"),
+        ({"function-name": ""}, "input 'function-name': is required"),
+        ({"description": "d" * 300}, "input 'description': is 300 characters long; Lambda allows 256"),
+        ({"requirements": "nope.txt"}, "input 'requirements': 'nope.txt' is not a file"),
+    ],
+)
+def test_bad_input_is_explained(workspace: Path, inputs: dict[str, str], expected: str) -> None:
+    found = problems(workspace, **inputs)
+    assert any(expected in problem for problem in found), found
+
+
+def test_every_problem_is_reported_at_once(workspace: Path) -> None:
+    found = problems(workspace, memory="x", timeout="y", architecture="z")
+    assert len(found) == 3
+
+
+def test_missing_region_and_underivable_alias(workspace: Path) -> None:
+    with pytest.raises(DeployError) as caught:
+        load_settings({"function-name": "f"}, {"GITHUB_WORKSPACE": str(workspace)})
+    text = str(caught.value)
+    assert "neither AWS_REGION nor AWS_DEFAULT_REGION" in text
+    assert "input 'alias': is not given and cannot be derived from the git ref" in text
+
+
+def test_environment_values_never_appear_in_errors(workspace: Path) -> None:
+    secret = "s3cr3t-value-" + "x" * 5000
+    found = problems(workspace, environment=f"AWS_REGION=hunter2\nTOKEN={secret}\nnot-a-pair hunter3")
+    assert not any("hunter" in p or "s3cr3t" in p for p in found)
+
+
+def test_requirements_with_a_ready_zip_is_refused(workspace: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(workspace / "code.zip", "w") as archive:
+        archive.writestr("a.py", "")
+    (workspace / "requirements.txt").write_text("six\n")
+    found = problems(workspace, source="code.zip", requirements="requirements.txt")
+    assert any("cannot be combined with a ready .zip" in p for p in found)
+
+
+def test_a_zip_that_is_not_a_zip_is_refused(workspace: Path) -> None:
+    (workspace / "code.zip").write_text("not a zip")
+    assert any("not a zip archive" in p for p in problems(workspace, source="code.zip"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A=1\nB = two words \n# comment\n\nC=x=y", {"A": "1", "B": "two words", "C": "x=y"}),
+        ('{"A": "1", "B": 2, "C": true}', {"A": "1", "B": "2", "C": "true"}),
+        ("A: one\nB: 2.5\nC: false", {"A": "one", "B": "2.5", "C": "false"}),
+        ("A=", {"A": ""}),
+    ],
+)
+def test_environment_forms(text: str, expected: dict[str, str]) -> None:
+    assert parse_environment(text) == expected
+
+
+def test_inputs_from_env_keeps_hyphens() -> None:
+    env = {"INPUT_FUNCTION-NAME": "f", "INPUT_DRY-RUN": "true", "PATH": "/bin"}
+    assert inputs_from_env(env) == {"function-name": "f", "dry-run": "true"}
+
+
+def test_action_yml_declares_exactly_the_inputs_and_defaults_the_code_reads() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert tuple(action["inputs"]) == INPUT_IDS
+    declared = {name: spec["default"] for name, spec in action["inputs"].items() if "default" in spec}
+    assert declared == dict(DEFAULTS)
+    assert all(spec.get("description") for spec in action["inputs"].values())
+    assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
