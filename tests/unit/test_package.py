@@ -106,7 +106,7 @@ def test_symlink_escaping_the_source_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "outside.txt"
     secret.write_text("secret")
     (root / "leak.txt").symlink_to(secret)
-    with pytest.raises(DeployError, match="symlink 'leak.txt' points outside the source"):
+    with pytest.raises(DeployError, match=r"symlink .leak\.txt. points outside the source"):
         build_artifact(root)
 
 

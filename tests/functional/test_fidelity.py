@@ -1,0 +1,128 @@
+"""The fidelity layer's own rules: each must hold, or the deployer's tests prove nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import make_zip
+
+
+def code_of(error: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(error.value.response["Error"]["Code"])
+
+
+def create(lambda_client: Any, role_arn: str) -> dict[str, Any]:
+    return dict(
+        lambda_client.create_function(
+            FunctionName="f", Runtime="python3.12", Role=role_arn, Handler="a.h", Code={"ZipFile": make_zip({"a.py": "1"})}
+        )
+    )
+
+
+def settle(lambda_client: Any) -> dict[str, Any]:
+    for _ in range(5):
+        config = dict(lambda_client.get_function_configuration(FunctionName="f"))
+        if config["LastUpdateStatus"] == "Successful" and config["State"] == "Active":
+            return config
+    raise AssertionError("never settled")
+
+
+def test_r1_pending_then_active_and_in_progress_then_successful(lambda_client: Any, role_arn: str) -> None:
+    created = create(lambda_client, role_arn)
+    assert (created["State"], created["LastUpdateStatus"]) == ("Pending", "InProgress")
+    assert lambda_client.get_function(FunctionName="f")["Configuration"]["State"] == "Pending"
+    settle(lambda_client)
+    updated = lambda_client.update_function_configuration(FunctionName="f", MemorySize=256)
+    assert updated["LastUpdateStatus"] == "InProgress"
+    assert lambda_client.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "InProgress"
+    assert settle(lambda_client)["MemorySize"] == 256
+
+
+def test_r2_overlapping_updates_get_409(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    for call in (
+        lambda: lambda_client.update_function_code(FunctionName="f", ZipFile=make_zip({"a.py": "2"})),
+        lambda: lambda_client.update_function_configuration(FunctionName="f", Timeout=9),
+        lambda: lambda_client.publish_version(FunctionName="f"),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert code_of(caught) == "ResourceConflictException"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_r3_stale_revision_ids_get_412(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    before = settle(lambda_client)["RevisionId"]
+    lambda_client.update_function_configuration(FunctionName="f", Timeout=9)
+    after = settle(lambda_client)["RevisionId"]
+    assert before != after
+    with pytest.raises(ClientError) as caught:
+        lambda_client.update_function_code(FunctionName="f", ZipFile=make_zip({"a.py": "3"}), RevisionId=before)
+    assert code_of(caught) == "PreconditionFailedException"
+    with pytest.raises(ClientError) as caught:
+        lambda_client.publish_version(FunctionName="f", RevisionId=before)
+    assert code_of(caught) == "PreconditionFailedException"
+    assert lambda_client.publish_version(FunctionName="f", RevisionId=after)["Version"] == "1"
+    alias = lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    lambda_client.update_alias(FunctionName="f", Name="live", Description="moved", RevisionId=alias["RevisionId"])
+    with pytest.raises(ClientError) as caught:
+        lambda_client.update_alias(FunctionName="f", Name="live", FunctionVersion="1", RevisionId=alias["RevisionId"])
+    assert code_of(caught) == "PreconditionFailedException"
+
+
+def test_r4_publish_with_a_different_code_sha_gets_412(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    settle(lambda_client)
+    with pytest.raises(ClientError) as caught:
+        lambda_client.publish_version(FunctionName="f", CodeSha256="c29tZW9uZSBlbHNlJ3MgY29kZQ==")
+    assert code_of(caught) == "PreconditionFailedException"
+    assert [v["Version"] for v in lambda_client.list_versions_by_function(FunctionName="f")["Versions"]] == ["$LATEST"]
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "weights", "code"),
+    [
+        ("123", "1", {}, "ValidationException"),
+        ("bad/name", "1", {}, "ValidationException"),
+        ("ok", "1", {"2": 1.5}, "ValidationException"),
+        ("ok", "1", {"2": 0.0}, "ValidationException"),
+        ("ok", "1", {"1": 0.5}, "InvalidParameterValueException"),
+        ("ok", "1", {"2": 0.1, "3": 0.1}, "InvalidParameterValueException"),
+    ],
+)
+def test_r5_alias_validation(lambda_client: Any, role_arn: str, name: str, version: str, weights: dict[str, float], code: str) -> None:
+    create(lambda_client, role_arn)
+    with pytest.raises(ClientError) as caught:
+        lambda_client.create_alias(
+            FunctionName="f", Name=name, FunctionVersion=version, RoutingConfig={"AdditionalVersionWeights": weights}
+        )
+    assert code_of(caught) == code
+
+
+def test_r6_publishing_nothing_new_returns_the_last_version(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    settle(lambda_client)
+    assert lambda_client.publish_version(FunctionName="f")["Version"] == "1"
+    lambda_client.update_function_code(FunctionName="f", ZipFile=make_zip({"a.py": "1"}))  # identical bytes again
+    settle(lambda_client)
+    assert lambda_client.publish_version(FunctionName="f")["Version"] == "1"
+    lambda_client.update_function_configuration(FunctionName="f", Timeout=10)
+    settle(lambda_client)
+    assert lambda_client.publish_version(FunctionName="f")["Version"] == "2"
+
+
+def test_r7_invoke_reports_the_executed_version(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    settle(lambda_client)
+    lambda_client.publish_version(FunctionName="f")
+    lambda_client.update_function_configuration(FunctionName="f", Timeout=10)
+    settle(lambda_client)
+    lambda_client.publish_version(FunctionName="f")
+    assert lambda_client.invoke(FunctionName="f", Qualifier="2", Payload=b"{}")["ExecutedVersion"] == "2"
+    lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    seen = {lambda_client.invoke(FunctionName="f", Qualifier="live", Payload=b"{}")["ExecutedVersion"] for _ in range(20)}
+    assert seen == {"1", "2"}
