@@ -97,6 +97,8 @@ def main(inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connec
         for secret in settings.secrets:
             io.mask(secret)
         result = deploy(settings, connect(settings, io.info), io)
+        io.outputs(report.outputs(result))
+        io.summary(report.markdown(result))
     except DeployError as error:
         for problem in error.problems:
             io.error(problem)
@@ -107,6 +109,4 @@ def main(inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connec
             io.info(traceback.format_exc())
         io.error(Problem(f"internal error {type(bug).__name__}: {bug}", "lambda-deploy", BUG_REPORT))
         return 2, None
-    io.outputs(report.outputs(result))
-    io.summary(report.markdown(result))
     return 0, result

@@ -203,7 +203,7 @@ def test_timeout_waiting_is_bounded_and_explained(sandbox: Sandbox, workspace: P
             {"function-name": "orders", "source": "app", "alias": "live", **create_inputs},
             {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION},
         )
-        with pytest.raises(DeployError, match="timed out after 0.05s waiting for the new function to become Active"):
+        with pytest.raises(DeployError, match=r"timed out after 0\.05s waiting for the new function to become Active"):
             deploy(settings, slow, ConsoleIO(io.StringIO()))
     finally:
         sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]

@@ -1,0 +1,126 @@
+"""entrypoint.py as a subprocess, run as the runner runs it, against the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deployer.sandbox import Sandbox
+from tests.e2e.runner import github_env, run_action
+
+
+@pytest.fixture
+def fast(sandbox: Sandbox) -> Sandbox:
+    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
+    yield sandbox  # type: ignore[misc]
+    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def create(role_arn: str) -> dict[str, str]:
+    return {
+        "function-name": "orders",
+        "source": "app",
+        "role": role_arn,
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+        "alias": "live",
+    }
+
+
+def test_deploy_unchanged_and_changed(fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any) -> None:
+    first = run_action(workspace, fast, create)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.outputs == {
+        "function-arn": "arn:aws:lambda:us-east-1:123456789012:function:orders",
+        "version": "1",
+        "previous-version": "",
+        "alias": "live",
+        "alias-arn": "arn:aws:lambda:us-east-1:123456789012:function:orders:live",
+        "code-sha256": lambda_client.get_function(FunctionName="orders")["Configuration"]["CodeSha256"],
+        "changed": "true",
+        "status": "deployed",
+    }
+    for group in ("Read current state", "Package", "Plan", "Deploy"):
+        assert f"::group::{group}" in first.stdout
+    assert "| Version | 1 (new) |" in first.summary and "CreateFunction" in first.summary
+
+    second = run_action(workspace, fast, create)
+    assert (second.outputs["status"], second.outputs["changed"], second.outputs["version"]) == ("unchanged", "false", "1")
+    assert "1 (reused)" in second.summary
+
+    (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    third = run_action(workspace, fast, create)
+    assert (third.outputs["status"], third.outputs["version"], third.outputs["previous-version"]) == ("deployed", "2", "1")
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "2"
+
+
+def test_pull_request_gets_a_preview_alias_named_after_its_branch(fast: Sandbox, workspace: Path, create: dict[str, str]) -> None:
+    inputs = {**create, "alias": ""}
+    run = run_action(workspace, fast, inputs, github=github_env(event="pull_request", ref_name="17/merge", head_ref="feature/login-page"))
+    assert run.returncode == 0, run.stdout
+    assert run.outputs["alias"] == "feature-login-page"
+    assert run.outputs["alias-arn"].endswith(":orders:feature-login-page")
+
+
+def test_secrets_are_masked_before_anything_prints_them(fast: Sandbox, workspace: Path, create: dict[str, str]) -> None:
+    secret = "postgres://admin:sw0rdfish@db.internal/orders"
+    run = run_action(workspace, fast, {**create, "environment": f"DATABASE_URL={secret}\nSTAGE=production"})
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    mask_line = lines.index(f"::add-mask::{secret}")
+    assert all(secret not in line for line in lines[mask_line + 1 :])
+    assert lines.index("::add-mask::production") < mask_line + 3
+    assert secret not in run.summary and secret not in "".join(run.outputs.values()) and secret not in run.stderr
+    assert "+DATABASE_URL" in run.summary
+
+
+def test_dry_run_plans_without_changing_anything(fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any) -> None:
+    run = run_action(workspace, fast, {**create, "dry-run": "true"})
+    assert run.returncode == 0, run.stdout
+    assert run.outputs["status"] == "planned" and run.outputs["changed"] == "false"
+    assert "create function orders" in run.summary and "dry run" in run.summary
+    assert lambda_client.list_functions()["Functions"] == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"architecture": "sparc"}, "input 'architecture': 'sparc' is not one of: x86_64, arm64"),
+        ({"memory": "a lot"}, "input 'memory': 'a lot' is not a whole number of MB"),
+        ({"timeout": "99999"}, "input 'timeout': 99999 is outside the allowed range"),
+        ({"source": "nowhere"}, "input 'source': 'nowhere' does not exist"),
+        ({"environment": "AWS_REGION=eu-west-1"}, "'AWS_REGION' is reserved by Lambda"),
+        ({"environment": "BIG=" + "x" * 4100}, "Lambda allows 4096 bytes"),
+        ({"alias": "123"}, "input 'alias': '123' is all digits"),
+        ({"dry-run": "maybe"}, "input 'dry-run': 'maybe' is not a boolean"),
+        ({"role": ""}, "creating it needs role"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_changes_nothing(
+    fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any, bad: dict[str, str], message: str
+) -> None:
+    run = run_action(workspace, fast, {**create, **bad})
+    assert run.returncode == 1
+    assert any(message in line for line in run.errors), run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "❌ Failed" in run.summary
+    assert lambda_client.list_functions()["Functions"] == []
+    assert not any(op.startswith(("Create", "Update", "Publish")) for op, _ in fast.fidelity.refusals)  # type: ignore[union-attr]
+
+
+def test_missing_required_input(fast: Sandbox, workspace: Path) -> None:
+    run = run_action(workspace, fast, {"alias": "live"})
+    assert run.returncode == 1
+    assert any("input 'function-name': is required" in line for line in run.errors)
+
+
+def test_an_internal_bug_exits_2_and_says_so(fast: Sandbox, workspace: Path, create: dict[str, str], tmp_path: Path) -> None:
+    files = tmp_path / "cmds"
+    files.mkdir()
+    (files / "output").mkdir()  # GITHUB_OUTPUT is a directory: writing outputs blows up
+    run = run_action(workspace, fast, create, file_commands=files)
+    assert run.returncode == 2
+    assert any("bug in lambda-deploy" in line for line in run.errors)
