@@ -1,0 +1,108 @@
+"""The real image, built with podman and run the way the runner runs a container action.
+
+Skipped with the reason where podman is absent; ``.ci/run`` installs podman, so CI
+always builds and exercises the image.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deployer.sandbox import Sandbox
+from tests.conftest import ROOT
+from tests.container.image import IMAGE, build, podman, podman_env, podman_missing
+from tests.e2e.runner import ActionRun, github_env, input_env
+from tests.unit.test_report import parse_github_output
+
+pytestmark = [pytest.mark.container, pytest.mark.skipif(bool(podman_missing()), reason=podman_missing() or "podman present")]
+
+# The services whose botocore data the Dockerfile keeps; each must still make a client.
+KEPT_SERVICES = ("lambda", "sts", "s3", "cloudwatch", "codedeploy", "iam")
+
+
+@pytest.fixture(scope="module")
+def image_env() -> Iterator[dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="lambda-deploy-podman-") as conf_dir:
+        env = podman_env(Path(conf_dir))
+        built = build(env, ROOT)
+        assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+        yield env
+
+
+def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> ActionRun:
+    files = workspace.parent / "file_commands"
+    files.mkdir(exist_ok=True)
+    (files / "output").write_text("")
+    (files / "summary").write_text("")
+    variables = {
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_OUTPUT": "/github/file_commands/output",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary",
+        "HOME": "/github/home",
+        **sandbox.env(),
+        **github_env(),
+        **input_env(inputs),
+    }
+    # `-e NAME` copies NAME from podman's own environment, which keeps hyphenated
+    # names such as INPUT_FUNCTION-NAME intact, as the runner does.
+    flags = [arg for name in variables for arg in ("-e", name)]
+    done = subprocess.run(
+        ["podman", "--runtime", "runc", "run", "--rm", "--network", "host",
+         "-v", f"{workspace}:/github/workspace", "-v", f"{files}:/github/file_commands",
+         "-w", "/github/workspace", *flags, IMAGE],
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    return ActionRun(
+        done.returncode, done.stdout, done.stderr, parse_github_output((files / "output").read_text()), (files / "summary").read_text()
+    )
+
+
+def test_the_image_deploys_like_the_runner_would_run_it(
+    image_env: dict[str, str], sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
+) -> None:
+    inputs = {
+        "function-name": "orders",
+        "source": "app",
+        "role": role_arn,
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+        "alias": "live",
+    }
+    first = run_container(image_env, workspace, sandbox, inputs)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (first.outputs["status"], first.outputs["version"], first.outputs["alias"]) == ("deployed", "1", "live")
+    assert "| Version | 1 (new) |" in first.summary
+    again = run_container(image_env, workspace, sandbox, inputs)
+    assert (again.outputs["status"], again.outputs["changed"]) == ("unchanged", "false")
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+
+
+def test_the_image_reports_bad_input_without_a_traceback(image_env: dict[str, str], sandbox: Sandbox, workspace: Path) -> None:
+    run = run_container(image_env, workspace, sandbox, {"function-name": "orders", "source": "app", "alias": "live", "memory": "huge"})
+    assert run.returncode == 1
+    assert any("input 'memory': 'huge' is not a whole number of MB" in line for line in run.errors)
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_the_trimmed_botocore_still_has_every_client_the_action_uses(image_env: dict[str, str]) -> None:
+    script = f"import boto3\nfor name in {KEPT_SERVICES!r}:\n    boto3.client(name, region_name='us-east-1')\nprint('ok')"
+    done = podman(image_env, "run", "--rm", "--entrypoint", "/opt/venv/bin/python", IMAGE, "-c", script, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    env_has_pip = podman(image_env, "run", "--rm", "--entrypoint", "/opt/venv/bin/python", IMAGE, "-m", "pip", "--version", timeout=120)
+    assert env_has_pip.returncode == 0, "the requirements input needs pip inside the image"
+
+
+def test_podman_is_not_silently_missing_in_ci() -> None:
+    if os.environ.get("CI") == "true":
+        assert not podman_missing()
