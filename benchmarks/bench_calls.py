@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3  # noqa: E402
+import boto3
 
-from deployer.aws import LambdaGateway, client_config  # noqa: E402
-from deployer.github import ConsoleIO  # noqa: E402
-from deployer.pipeline import deploy  # noqa: E402
-from deployer.sandbox import REGION, Sandbox  # noqa: E402
-from deployer.settings import load_settings  # noqa: E402
+from deployer.aws import LambdaGateway, client_config
+from deployer.github import ConsoleIO
+from deployer.pipeline import deploy
+from deployer.sandbox import REGION, Sandbox
+from deployer.settings import load_settings
 
 READ_STATE = ["GetFunction", "ListVersionsByFunction", "GetAlias"]
 MINIMAL = {
@@ -41,16 +41,23 @@ def main() -> int:
         app = Path(workspace) / "app"
         app.mkdir()
         (app / "handler.py").write_text("def handler(e, c):\n    return 1\n")
-        inputs = {"function-name": "bench", "source": "app", "alias": "live", "role": role, "runtime": "python3.12", "handler": "handler.handler"}
+        inputs = {
+            "function-name": "bench",
+            "source": "app",
+            "alias": "live",
+            "role": role,
+            "runtime": "python3.12",
+            "handler": "handler.handler",
+        }
         env = {"GITHUB_WORKSPACE": workspace, "AWS_REGION": REGION}
         print(f"{'deploy':<12} {'calls':>5} {'minimal':>7} {'extra':>5}  breakdown")
-        for scenario in MINIMAL:
+        for scenario, sequence in MINIMAL.items():
             if scenario == "code change":
                 (app / "handler.py").write_text("def handler(e, c):\n    return 2\n")
             gateway = LambdaGateway(boto3.client("lambda", region_name=REGION, config=client_config()), 60, poll_delay=0.01)
             result = deploy(load_settings(inputs, env), gateway, ConsoleIO(io.StringIO()))
             total = sum(result.calls.values())
-            minimal = len(MINIMAL[scenario])
+            minimal = len(sequence)
             breakdown = ", ".join(f"{name}×{count}" for name, count in result.calls.items())
             print(f"{scenario:<12} {total:>5} {minimal:>7} {total - minimal:>5}  {breakdown}")
     print("extra = waiter polls (one per wait when Lambda settles at once) and the RevisionId re-read before publishing")

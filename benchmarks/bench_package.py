@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deployer.package import build_artifact  # noqa: E402
+from deployer.package import build_artifact
 
-WORDS = "def class return import self value event context handler lambda deploy version alias".split()
+WORDS = ["def", "class", "return", "import", "self", "value", "event", "context", "handler", "lambda", "deploy", "version", "alias"]
 
 
 def generate(root: Path, files: int, megabytes: int, seed: int = 7) -> int:
