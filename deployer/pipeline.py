@@ -19,6 +19,7 @@ from .aws import LambdaGateway
 from .errors import DeployError, Problem
 from .executor import DryRunExecutor, Executor
 from .github import Reporter
+from .limits import DIRECT_UPLOAD_BYTES
 from .model import Result
 from .package import build_artifact
 from .planner import make_plan
@@ -67,6 +68,12 @@ def deploy(settings: Settings, gateway: LambdaGateway, io: Reporter, clock: Call
         artifact = build_artifact(settings.source, settings.exclude, settings.requirements, runtime, architecture)
         io.info(f"{artifact.kind} {settings.source.name or settings.source}: {artifact.file_count} files, {artifact.size:,} bytes")
         io.info(f"CodeSha256 {artifact.sha256}")
+        if artifact.size > DIRECT_UPLOAD_BYTES:
+            raise DeployError.of(
+                f"the package is {artifact.size / 1e6:.1f} MB; Lambda takes at most {DIRECT_UPLOAD_BYTES / 1e6:.1f} MB uploaded directly",
+                "input 'source'",
+                "leave out what the function does not need with exclude, or move dependencies into a layer",
+            )
     with stages.stage("Plan"):
         plan = make_plan(settings, artifact.sha256, state)
         for step in plan.steps:

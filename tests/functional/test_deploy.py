@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,12 @@ def test_timeout_waiting_is_bounded_and_explained(sandbox: Sandbox, workspace: P
             deploy(settings, slow, ConsoleIO(io.StringIO()))
     finally:
         sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
+
+
+def test_a_package_over_the_direct_upload_limit_is_refused_before_any_change(
+    sandbox: Sandbox, workspace: Path, create_inputs: dict[str, str], lambda_client: Any
+) -> None:
+    (workspace / "app" / "blob.bin").write_bytes(os.urandom(51 * 1024 * 1024))
+    with pytest.raises(DeployError, match=r"Lambda takes at most 52\.4 MB uploaded directly"):
+        run(workspace, **create_inputs)
+    assert lambda_client.list_functions()["Functions"] == []

@@ -139,3 +139,44 @@ def test_requirements_need_a_python_runtime(tmp_path: Path) -> None:
     requirements.write_text("six\n")
     with pytest.raises(DeployError, match="requirements need a Python runtime"):
         build_artifact(root, requirements=requirements, runtime="nodejs20.x")
+
+
+def make_wheel(directory: Path, name: str, module_text: str) -> Path:
+    """A minimal pure-Python wheel, so vendoring is tested without any package index."""
+    wheel = directory / f"{name}-1.0-py3-none-any.whl"
+    info = f"{name}-1.0.dist-info"
+    files = {
+        f"{name}.py": module_text,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in {**files, f"{info}/RECORD": record}.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+def test_requirements_are_vendored_beside_the_code_for_the_target_platform(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "src", list(FILES), mtime=0)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "tinydep", "VALUE = 42\n")
+    make_wheel(wheels, "app", "SHADOWED = True\n")  # a clash: the function's own app.py must win
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\ntinydep==1.0\napp==1.0\n")
+    artifact = build_artifact(root, requirements=requirements, runtime="python3.12", architecture="arm64")
+    archive = zipfile.ZipFile(io.BytesIO(artifact.zip_bytes))
+    assert archive.read("tinydep.py") == b"VALUE = 42\n"
+    assert archive.read("app.py").decode() == FILES["app.py"]
+    assert any(name.startswith("tinydep-1.0.dist-info/") for name in archive.namelist())
+    again = build_artifact(root, requirements=requirements, runtime="python3.12", architecture="arm64")
+    assert again.sha256 == artifact.sha256
+
+
+def test_a_requirement_without_a_matching_wheel_is_explained(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "src", list(FILES), mtime=0)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {tmp_path}\nnot-there==9.9\n")
+    with pytest.raises(DeployError, match="pip could not install the requirements for python3.12/x86_64"):
+        build_artifact(root, requirements=requirements, runtime="python3.12")

@@ -118,3 +118,11 @@ def test_console_io_masks_secrets() -> None:
     console.mask("hunter2")
     console.info("password is hunter2")
     assert "hunter2" not in out.getvalue() and re.search(r"password is \*\*\*", out.getvalue())
+
+
+def test_clients_use_botocores_standard_retry_mode() -> None:
+    from deployer.aws import client_config
+
+    config = client_config()
+    assert config.retries == {"mode": "standard", "total_max_attempts": 5}
+    assert "lambda-deploy/" in (config.user_agent_extra or "")
