@@ -178,5 +178,5 @@ def test_a_requirement_without_a_matching_wheel_is_explained(tmp_path: Path) -> 
     root = write_tree(tmp_path / "src", list(FILES), mtime=0)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"--no-index\n--find-links {tmp_path}\nnot-there==9.9\n")
-    with pytest.raises(DeployError, match="pip could not install the requirements for python3.12/x86_64"):
+    with pytest.raises(DeployError, match=r"pip could not install the requirements for python3\.12/x86_64"):
         build_artifact(root, requirements=requirements, runtime="python3.12")
