@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
-from deployer.aws import LambdaGateway, client_config
+from deployer.aws import Services
 from deployer.github import ConsoleIO
 from deployer.pipeline import deploy
 from deployer.sandbox import REGION, Sandbox
@@ -54,8 +54,8 @@ def main() -> int:
         for scenario, sequence in MINIMAL.items():
             if scenario == "code change":
                 (app / "handler.py").write_text("def handler(e, c):\n    return 2\n")
-            gateway = LambdaGateway(boto3.client("lambda", region_name=REGION, config=client_config()), 60, poll_delay=0.01)
-            result = deploy(load_settings(inputs, env), gateway, ConsoleIO(io.StringIO()))
+            services = Services.connect(REGION, 60, poll_delay=0.01)
+            result = deploy(load_settings(inputs, env), services, ConsoleIO(io.StringIO()))
             total = sum(result.calls.values())
             minimal = len(sequence)
             breakdown = ", ".join(f"{name}×{count}" for name, count in result.calls.items())

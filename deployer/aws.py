@@ -13,10 +13,13 @@ the waiters' polls, for the report.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -105,11 +108,6 @@ class LambdaGateway:
         self._poll_delay = poll_delay
         self._log = log
 
-    @classmethod
-    def connect(cls, region: str, wait_timeout: float, log: Callable[[str], None] = lambda _: None) -> LambdaGateway:
-        client = make_session(region).client("lambda", config=client_config())
-        return cls(client, wait_timeout, log=log)
-
     # --- reading ---------------------------------------------------------------
 
     def read_state(self, function_name: str, alias: str) -> FunctionState:
@@ -150,6 +148,16 @@ class LambdaGateway:
         with translated("reading the configuration", f"function '{function_name}'"):
             raw = self._lambda.get_function_configuration(FunctionName=function_name, Qualifier=qualifier)
         return FunctionConfig.from_api(raw)
+
+    def version_exists(self, function_name: str, version: str) -> bool:
+        with translated(f"reading version {version}", f"function '{function_name}'"):
+            try:
+                self._lambda.get_function_configuration(FunctionName=function_name, Qualifier=version)
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    return False
+                raise
+        return True
 
     # --- waiting ---------------------------------------------------------------
 
@@ -241,15 +249,180 @@ class LambdaGateway:
         return version
 
     def point_alias(
-        self, function_name: str, alias: str, version: str, revision_id: str | None, weights: Mapping[str, float] | None = None
+        self,
+        function_name: str,
+        alias: str,
+        version: str,
+        revision_id: str | None,
+        weights: Mapping[str, float] | None = None,
+        description: str | None = None,
     ) -> AliasState:
-        routing = {"AdditionalVersionWeights": dict(weights or {})}
-        where = f"alias '{alias}'"
-        with translated(f"pointing alias '{alias}' at version {version}", where):
+        params: dict[str, Any] = {
+            "FunctionName": function_name,
+            "Name": alias,
+            "FunctionVersion": version,
+            "RoutingConfig": {"AdditionalVersionWeights": dict(weights or {})},
+        }
+        if description is not None:
+            params["Description"] = description
+        share = f" with {next(iter(weights.values())):.0%} on version {next(iter(weights))}" if weights else ""
+        with translated(f"pointing alias '{alias}' at version {version}{share}", f"alias '{alias}'"):
             if revision_id is None:
-                raw = self._lambda.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version, RoutingConfig=routing)
+                raw = self._lambda.create_alias(**params)
             else:
-                raw = self._lambda.update_alias(
-                    FunctionName=function_name, Name=alias, FunctionVersion=version, RoutingConfig=routing, RevisionId=revision_id
-                )
+                raw = self._lambda.update_alias(**params, RevisionId=revision_id)
         return AliasState.from_api(raw)
+
+    def invoke(self, function_name: str, qualifier: str, payload: str) -> Invocation:
+        with translated(f"invoking version {qualifier}", f"function '{function_name}'"):
+            raw = self._lambda.invoke(FunctionName=function_name, Qualifier=qualifier, Payload=payload.encode())
+        return Invocation(
+            function_error=str(raw.get("FunctionError") or ""),
+            payload=raw["Payload"].read().decode("utf-8", errors="replace"),
+            executed_version=str(raw.get("ExecutedVersion") or qualifier),
+        )
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function_error: str  # "" when the handler succeeded
+    payload: str
+    executed_version: str
+
+
+@dataclass(frozen=True)
+class MetricCounts:
+    invocations: float
+    errors: float
+
+    @property
+    def rate(self) -> float:
+        return self.errors / self.invocations if self.invocations else 0.0
+
+
+class CloudWatchGateway:
+    """Alarm states and per-version Lambda metrics (namespace AWS/Lambda)."""
+
+    def __init__(self, client: Any, calls: CallLog) -> None:
+        self._cloudwatch = client
+        calls.attach(client)
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
+        """Name -> OK | ALARM | INSUFFICIENT_DATA; a missing name is a DeployError."""
+        states: dict[str, str] = {}
+        with translated("reading CloudWatch alarms", "input 'alarms'"):
+            for page in self._cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=list(names)):
+                for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                    states[alarm["AlarmName"]] = alarm["StateValue"]
+        missing = [name for name in names if name not in states]
+        if missing:
+            raise DeployError.of(
+                f"no CloudWatch alarm named {', '.join(repr(m) for m in missing)} in this account and region",
+                "input 'alarms'",
+                "check the names (they are case-sensitive) and aws-region",
+            )
+        return states
+
+    def version_counts(self, function_name: str, alias: str, version: str, start: datetime, end: datetime) -> MetricCounts:
+        """Invocations and errors of one version behind an alias (ExecutedVersion dimension)."""
+        dimensions = [
+            {"Name": "FunctionName", "Value": function_name},
+            {"Name": "Resource", "Value": f"{function_name}:{alias}"},
+            {"Name": "ExecutedVersion", "Value": version},
+        ]
+        sums: dict[str, float] = {}
+        with translated("reading Lambda metrics", f"function '{function_name}'"):
+            for metric in ("Invocations", "Errors"):
+                answer = self._cloudwatch.get_metric_statistics(
+                    Namespace="AWS/Lambda",
+                    MetricName=metric,
+                    Dimensions=dimensions,
+                    StartTime=start,
+                    EndTime=end,
+                    Period=60,
+                    Statistics=["Sum"],
+                )
+                sums[metric] = sum(point.get("Sum", 0.0) for point in answer.get("Datapoints", []))
+        return MetricCounts(invocations=sums["Invocations"], errors=sums["Errors"])
+
+
+TERMINAL_DEPLOYMENT_STATES = ("Succeeded", "Failed", "Stopped")
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    status: str  # Created | Queued | InProgress | Baking | Ready | Succeeded | Failed | Stopped
+    error: str
+    rolled_back: bool
+    rollback_message: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_DEPLOYMENT_STATES
+
+
+class CodeDeployGateway:
+    """CodeDeploy deployments of a Lambda alias (AppSpec content, no S3 bundle)."""
+
+    def __init__(self, client: Any, calls: CallLog) -> None:
+        self._codedeploy = client
+        calls.attach(client)
+
+    def check_group(self, application: str, group: str) -> None:
+        with translated(
+            "reading the CodeDeploy deployment group", f"inputs 'codedeploy-application' / 'codedeploy-group' ({application}/{group})"
+        ):
+            self._codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=group)
+
+    def create_deployment(self, application: str, group: str, config_name: str, appspec: str, description: str) -> str:
+        revision = {
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": appspec, "sha256": hashlib.sha256(appspec.encode()).hexdigest()},
+        }
+        with translated("creating the CodeDeploy deployment", f"deployment group '{group}'"):
+            answer = self._codedeploy.create_deployment(
+                applicationName=application,
+                deploymentGroupName=group,
+                deploymentConfigName=config_name,
+                revision=revision,
+                description=description,
+            )
+        return str(answer["deploymentId"])
+
+    def deployment(self, deployment_id: str) -> DeploymentStatus:
+        with translated("reading the CodeDeploy deployment", f"deployment {deployment_id}"):
+            info = self._codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        rollback = info.get("rollbackInfo") or {}
+        return DeploymentStatus(
+            status=str(info.get("status", "")),
+            error=str((info.get("errorInformation") or {}).get("message", "")),
+            rolled_back=bool(rollback.get("rollbackDeploymentId")),
+            rollback_message=str(rollback.get("rollbackMessage", "")),
+        )
+
+    def stop(self, deployment_id: str) -> None:
+        with translated("stopping the CodeDeploy deployment", f"deployment {deployment_id}"):
+            self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every AWS boundary the pipeline uses, sharing one call log."""
+
+    lambda_: LambdaGateway
+    cloudwatch: CloudWatchGateway
+    codedeploy: CodeDeployGateway
+
+    @property
+    def calls(self) -> CallLog:
+        return self.lambda_.calls
+
+    @classmethod
+    def connect(cls, region: str, wait_timeout: float, log: Callable[[str], None] = lambda _: None, poll_delay: float = 1.0) -> Services:
+        session = make_session(region)
+        lambda_ = LambdaGateway(session.client("lambda", config=client_config()), wait_timeout, poll_delay, log)
+        return cls(
+            lambda_=lambda_,
+            cloudwatch=CloudWatchGateway(session.client("cloudwatch", config=client_config()), lambda_.calls),
+            codedeploy=CodeDeployGateway(session.client("codedeploy", config=client_config()), lambda_.calls),
+        )

@@ -4,7 +4,9 @@ Contract: both walk the very same ``Plan`` and return an ``Outcome``. The execut
 dispatches on step types, chains RevisionId guards from one call to the next, and
 turns a failed guard into a ``ConflictError`` that says what was and was not done:
 a concurrent change before our publish means nothing of ours was published and the
-alias was left alone. The dry-run makes no call of any kind.
+alias was left alone. Traffic steps (smoke test, staged shift, canary, CodeDeploy)
+are handed to ``rollout.Traffic``; their outcome ends the walk. The dry-run makes no
+call of any kind.
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ from .errors import ConflictError
 from .model import (
     CreateFunction,
     FunctionState,
+    HandOffToCodeDeploy,
+    OpenCanary,
     Plan,
     PointAlias,
     PublishVersion,
     ReuseVersion,
+    RolloutOutcome,
+    ShiftTraffic,
+    SmokeTest,
     TagFunction,
     UpdateCode,
     UpdateConfiguration,
 )
 from .package import Artifact
+from .rollout import Traffic
 
 NEW_VERSION = "(new)"
 
@@ -36,6 +44,7 @@ class Outcome:
     function_arn: str
     version: str
     alias_arn: str
+    rollout: RolloutOutcome | None = None  # set when traffic moved by a rollout, or was stopped
 
 
 def _alias_arn(function_arn: str, alias: str) -> str:
@@ -57,11 +66,15 @@ class DryRunExecutor:
 
 
 class Executor:
-    def __init__(self, gateway: LambdaGateway, artifact: Artifact, state: FunctionState, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, gateway: LambdaGateway, traffic: Traffic, artifact: Artifact, state: FunctionState, log: Callable[[str], None]
+    ) -> None:
         self._aws = gateway
+        self._traffic = traffic
         self._artifact = artifact
         self._state = state
         self._log = log
+        self._audit = ""
 
     def run(self, plan: Plan) -> Outcome:
         name = plan.function_name
@@ -90,6 +103,7 @@ class Executor:
                 case TagFunction(tags=tags):
                     self._aws.tag(arn, tags)
                 case PublishVersion(description=description):
+                    self._audit = description
                     if touched:
                         revision = self._aws.configuration(name).revision_id
                     with self._guard(name, plan):
@@ -109,6 +123,25 @@ class Executor:
                             "check who else deploys this function, then run again",
                         ) from None
                     alias_arn = moved.arn
+                case SmokeTest(payload=payload, expect=expect):
+                    verdict = self._traffic.smoke(version, payload, expect)
+                    if not verdict.healthy:
+                        stable = plan.previous_version
+                        stopped = RolloutOutcome(
+                            "aborted", stable, stable, version, f"smoke test failed, so no traffic moved: {verdict.reason}"
+                        )
+                        return Outcome(arn, version, alias_arn, stopped)
+                case ShiftTraffic() as shift:
+                    return Outcome(arn, version, alias_arn, self._traffic.shift(shift, version))
+                case OpenCanary() as canary:
+                    return Outcome(arn, version, alias_arn, self._traffic.open_canary(canary, version))
+                case HandOffToCodeDeploy() as hand_off:
+                    return Outcome(
+                        arn,
+                        version,
+                        alias_arn,
+                        self._traffic.hand_off(hand_off, version, self._audit or f"lambda-deploy: version {version}"),
+                    )
         return Outcome(arn, version, alias_arn)
 
     @staticmethod

@@ -13,6 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .schedule import Strategy
+
+# Written into an alias's description while it carries rollout weights, so a run that
+# finds weights left behind (a killed runner, a waiting canary) can say where they came from.
+TRACE_PREFIX = "lambda-deploy rollout in progress"
+
 # Configuration fields that go into a published version. If $LATEST and the newest
 # version agree on these (and on the code hash) there is nothing new to publish.
 # The description is left out: a version's description is its own audit note.
@@ -90,6 +96,7 @@ class AliasState:
     version: str
     weights: Mapping[str, float]
     revision_id: str
+    description: str = ""
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> AliasState:
@@ -100,7 +107,13 @@ class AliasState:
             version=raw["FunctionVersion"],
             weights=dict(routing.get("AdditionalVersionWeights") or {}),
             revision_id=raw.get("RevisionId", ""),
+            description=raw.get("Description", ""),
         )
+
+    @property
+    def canary(self) -> tuple[str, float] | None:
+        """(version, weight) of the additional routed version, if any."""
+        return next(iter(self.weights.items()), None)
 
 
 @dataclass(frozen=True)
@@ -196,8 +209,71 @@ class PointAlias:
         return f"move alias {self.name}: {self.from_version} → {target}"
 
 
-Step = CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
-MUTATING = (CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias)
+@dataclass(frozen=True)
+class SmokeTest:
+    """Invoke the target version directly before any traffic moves."""
+
+    payload: str
+    expect: Any
+
+    def describe(self) -> str:
+        expecting = " and check the response contains smoke-expect" if self.expect is not None else ""
+        return f"smoke-test the new version with smoke-payload{expecting}"
+
+
+@dataclass(frozen=True)
+class ShiftTraffic:
+    """Move the alias from ``stable`` to the target in stages, under health gates."""
+
+    name: str
+    stable: str
+    strategy: Strategy
+    revision_id: str
+    description: str  # the alias's own description, restored when the rollout ends
+
+    def describe(self) -> str:
+        return f"shift alias {self.name} from version {self.stable} to the new version: {self.strategy.describe()}"
+
+
+@dataclass(frozen=True)
+class OpenCanary:
+    """Route ``weight`` to the target and stop; a later run promotes or rolls back."""
+
+    name: str
+    stable: str
+    weight: float
+    revision_id: str
+
+    def describe(self) -> str:
+        return f"open a canary on alias {self.name}: {self.weight:.0%} to the new version, the rest on version {self.stable}"
+
+
+@dataclass(frozen=True)
+class HandOffToCodeDeploy:
+    name: str
+    stable: str
+    application: str
+    group: str
+    config_name: str
+    schedule_seconds: float
+    before_hook: str | None
+    after_hook: str | None
+
+    def describe(self) -> str:
+        return (
+            f"hand alias {self.name} (version {self.stable} → the new version) to CodeDeploy "
+            f"{self.application}/{self.group} with {self.config_name}"
+        )
+
+
+Step = (
+    CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
+    | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
+)  # fmt: skip
+MUTATING = (
+    CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
+    ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -224,6 +300,31 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class TimelineEvent:
+    at: float  # seconds since the rollout started
+    weight: float  # share of traffic on the new version after this event
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RolloutOutcome:
+    status: str  # deployed | canary | promoted | rolled-back | aborted
+    version: str  # what the alias points to (wholly or as its main version) now
+    stable: str
+    canary: str
+    reason: str = ""
+    timeline: tuple[TimelineEvent, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+FAILED_STATUSES = ("rolled-back", "aborted")
+
+
+@dataclass(frozen=True)
 class Result:
     status: str  # deployed | unchanged | planned
     function_arn: str
@@ -236,3 +337,8 @@ class Result:
     plan: Plan
     calls: Mapping[str, int] = field(default_factory=dict)
     timings: tuple[tuple[str, float], ...] = ()
+    rollout: RolloutOutcome | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES

@@ -9,28 +9,56 @@ exists, so every input problem is reported before AWS changes.
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from types import FrameType
 
 from . import report
-from .aws import LambdaGateway
-from .errors import DeployError, Problem
-from .executor import DryRunExecutor, Executor
+from .aws import Services
+from .errors import Cancelled, DeployError, Problem
+from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
+from .health import HealthGate
 from .limits import DIRECT_UPLOAD_BYTES
-from .model import Result
+from .model import FunctionState, Plan, Result, RolloutOutcome
 from .package import build_artifact
 from .planner import make_plan
+from .rollout import Clock, RolloutContext, SystemClock, Traffic, no_canary
 from .settings import Settings, load_settings
 
-Connect = Callable[[Settings, Callable[[str], None]], LambdaGateway]
+Connect = Callable[[Settings, Callable[[str], None]], Services]
 BUG_REPORT = "this is a bug in lambda-deploy, not in your inputs; please report it with this log"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def connect_to_aws(settings: Settings, log: Callable[[str], None]) -> LambdaGateway:
-    return LambdaGateway.connect(settings.region, settings.wait_timeout, log=log)
+def connect_to_aws(settings: Settings, log: Callable[[str], None]) -> Services:
+    return Services.connect(settings.region, settings.wait_timeout, log=log)
+
+
+@contextmanager
+def cancel_on_signals() -> Iterator[None]:
+    """Turn the runner's SIGTERM (or a Ctrl-C) into ``Cancelled`` so a rollout can restore
+    the alias. Only the first signal raises: a second one must not interrupt the rollback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise Cancelled(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class _Stages:
@@ -51,16 +79,108 @@ class _Stages:
                 self.timings.append((name, self._clock() - started))
 
 
-def deploy(settings: Settings, gateway: LambdaGateway, io: Reporter, clock: Callable[[], float] = time.monotonic) -> Result:
-    stages = _Stages(io, clock)
+def _traffic(settings: Settings, services: Services, clock: Clock, log: Callable[[str], None]) -> Traffic:
+    rollout = settings.rollout
+    gate = HealthGate(
+        services.cloudwatch,
+        settings.function_name,
+        settings.alias,
+        rollout.alarms,
+        rollout.max_error_rate,
+        rollout.min_invocations,
+        clock.now,
+    )
+    context = RolloutContext(settings.function_name, rollout.health_interval, settings.wait_timeout, settings.git.run_id)
+    return Traffic(services.lambda_, services.codedeploy, gate, context, clock, log)
+
+
+def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
+    """Read-only checks of what the rollout will rely on, before anything moves."""
+    rollout = settings.rollout
+    if rollout.alarms:
+        states = services.cloudwatch.alarm_states(rollout.alarms)
+        io.info("alarms: " + ", ".join(f"{name} {state}" for name, state in states.items()))
+    if rollout.engine == "codedeploy" and rollout.command == "deploy":
+        services.codedeploy.check_group(rollout.codedeploy_application or "", rollout.codedeploy_group or "")
+
+
+def _read_state(settings: Settings, services: Services, io: Reporter) -> FunctionState:
+    state = services.lambda_.read_state(settings.function_name, settings.alias)
+    if state.latest is None:
+        io.info(f"function {settings.function_name} does not exist yet; it will be created")
+    else:
+        published = state.published.version if state.published else "none"
+        io.info(f"$LATEST code {state.latest.code_sha256}, newest published version {published}")
+        alias = state.alias
+        where = (
+            "does not exist yet"
+            if alias is None
+            else f"→ {alias.version}" + (f" (+{alias.canary[1]:.0%} on {alias.canary[0]})" if alias.canary else "")
+        )
+        io.info(f"alias {settings.alias}: {where}")
+    _preflight(settings, services, io)
+    return state
+
+
+def _command(settings: Settings, state: FunctionState, traffic: Traffic, io: Reporter) -> RolloutOutcome | None:
+    """``promote`` or ``rollback`` of the alias's canary; None in a dry run."""
+    alias = state.alias
+    command = settings.rollout.command
+    if state.latest is None or alias is None:
+        raise DeployError.of(
+            f"cannot {command}: alias '{settings.alias}' of function '{settings.function_name}' does not exist",
+            "input 'alias'",
+            "check function-name, alias and aws-region",
+        )
+    to_version = settings.rollout.to_version
+    if command == "promote" and alias.canary is None:
+        raise no_canary(alias, "promote")
+    if command == "rollback" and alias.canary is None and to_version is None:
+        raise no_canary(alias, "rollback")
+    if to_version is not None:
+        _check_version_exists(traffic, settings, to_version)
+    if settings.dry_run:
+        target = alias.canary[0] if command == "promote" and alias.canary else (to_version or alias.version)
+        io.info(f"would point alias {alias.name} wholly at version {target} and clear its weights")
+        return None
+    return traffic.promote(alias) if command == "promote" else traffic.rollback(alias, to_version)
+
+
+def _check_version_exists(traffic: Traffic, settings: Settings, version: str) -> None:
+    if not traffic.version_exists(version):
+        raise DeployError.of(
+            f"version {version} of function '{settings.function_name}' does not exist",
+            "input 'to-version'",
+            "give a published version number (see the function's Versions tab)",
+        )
+
+
+def _command_plan(settings: Settings, state: FunctionState) -> Plan:
+    previous = state.alias.version if state.alias else ""
+    code = state.latest.code_sha256 if state.latest else ""
+    return Plan(settings.function_name, settings.alias, (), code, code, (), previous, previous)
+
+
+def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Result:
+    clock = clock or SystemClock()
+    stages = _Stages(io, clock.monotonic)
+    traffic = _traffic(settings, services, clock, io.info)
     with stages.stage("Read current state"):
-        state = gateway.read_state(settings.function_name, settings.alias)
-        if state.latest is None:
-            io.info(f"function {settings.function_name} does not exist yet; it will be created")
-        else:
-            published = state.published.version if state.published else "none"
-            io.info(f"$LATEST code {state.latest.code_sha256}, newest published version {published}")
-            io.info(f"alias {settings.alias}: " + (f"→ {state.alias.version}" if state.alias else "does not exist yet"))
+        state = _read_state(settings, services, io)
+    if settings.rollout.command != "deploy":
+        with stages.stage(settings.rollout.command.capitalize()):
+            rollout = _command(settings, state, traffic, io)
+        plan = _command_plan(settings, state)
+        return _result(
+            settings,
+            plan,
+            Outcome(
+                state.latest.unqualified_arn if state.latest else "", plan.previous_version, state.alias.arn if state.alias else "", rollout
+            ),
+            state.latest.code_sha256 if state.latest else "",
+            services,
+            stages,
+        )
     with stages.stage("Package"):
         wanted = settings.function
         runtime = wanted.runtime or (state.latest.runtime if state.latest else "")
@@ -79,41 +199,63 @@ def deploy(settings: Settings, gateway: LambdaGateway, io: Reporter, clock: Call
         for step in plan.steps:
             io.info(step.describe())
     with stages.stage("Dry run" if settings.dry_run else "Deploy"):
-        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(gateway, artifact, state, io.info)
+        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services.lambda_, traffic, artifact, state, io.info)
         outcome = executor.run(plan)
-    status = "planned" if settings.dry_run else ("deployed" if plan.mutates else "unchanged")
+    return _result(settings, plan, outcome, artifact.sha256, services, stages)
+
+
+def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, services: Services, stages: _Stages) -> Result:
+    rollout = outcome.rollout
+    if settings.dry_run:
+        status = "planned"
+    elif rollout is not None:
+        status = rollout.status
+    else:
+        status = "deployed" if plan.mutates else "unchanged"
     return Result(
         status=status,
         function_arn=outcome.function_arn,
-        version=outcome.version,
+        version=rollout.version if rollout else outcome.version,
         previous_version=plan.previous_version,
         alias=settings.alias,
         alias_arn=outcome.alias_arn,
-        code_sha256=artifact.sha256,
+        code_sha256=code_sha256,
         changed=plan.publishes and not settings.dry_run,
         plan=plan,
-        calls=gateway.calls.snapshot(),
+        calls=services.calls.snapshot(),
         timings=tuple(stages.timings),
+        rollout=rollout,
     )
 
 
-def main(inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect = connect_to_aws) -> tuple[int, Result | None]:
+def main(
+    inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect = connect_to_aws, clock: Clock | None = None
+) -> tuple[int, Result | None]:
     """Run one deploy end to end; returns the exit code and the result, if any."""
     try:
-        settings = load_settings(inputs, env)
-        for secret in settings.secrets:
-            io.mask(secret)
-        result = deploy(settings, connect(settings, io.info), io)
-        io.outputs(report.outputs(result))
-        io.summary(report.markdown(result))
+        with cancel_on_signals():
+            settings = load_settings(inputs, env)
+            for secret in settings.secrets:
+                io.mask(secret)
+            result = deploy(settings, connect(settings, io.info), io, clock)
+            io.outputs(report.outputs(result))
+            io.summary(report.markdown(result))
     except DeployError as error:
         for problem in error.problems:
             io.error(problem)
         io.summary(report.failure_markdown(error))
+        return 1, None
+    except Cancelled as signal_name:
+        problem = Problem(f"cancelled by {signal_name} before any traffic moved; the alias was not changed by this run", "lambda-deploy")
+        io.error(problem)
+        io.summary(report.failure_markdown(DeployError(problem)))
         return 1, None
     except Exception as bug:  # noqa: BLE001 - the last line of defence: say it is a bug
         with io.group("Internal error details"):
             io.info(traceback.format_exc())
         io.error(Problem(f"internal error {type(bug).__name__}: {bug}", "lambda-deploy", BUG_REPORT))
         return 2, None
+    if result.failed and result.rollout is not None:
+        io.error(Problem(f"{result.status}: {result.rollout.reason}", f"alias '{result.alias}'"))
+        return 1, result
     return 0, result

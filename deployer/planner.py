@@ -7,7 +7,10 @@ when given and different, a version is published only when $LATEST differs from 
 newest published version, and the alias moves only when it points elsewhere. It raises
 ``DeployError`` for what AWS would refuse (a missing role/runtime/handler on create,
 an environment over 4 KB after merging, an alias that still carries a canary) so that
-this happens before the first mutating call. No I/O, no clock.
+this happens before the first mutating call. How the alias moves follows the rollout
+settings: a smoke test first when asked, then a plain move, a staged shift, a one-shot
+canary or a hand-off to CodeDeploy. A new alias starts on the new version: there is
+no stable version to compare against. No I/O, no clock.
 """
 
 from __future__ import annotations
@@ -18,14 +21,20 @@ from typing import Any
 
 from .errors import DeployError, Problem
 from .model import (
+    TRACE_PREFIX,
+    AliasState,
     Change,
     CreateFunction,
     FunctionConfig,
     FunctionState,
+    HandOffToCodeDeploy,
+    OpenCanary,
     Plan,
     PointAlias,
     PublishVersion,
     ReuseVersion,
+    ShiftTraffic,
+    SmokeTest,
     Step,
     TagFunction,
     UpdateCode,
@@ -170,21 +179,57 @@ def _update_steps(
     return steps, changes
 
 
+def stale_canary(alias: AliasState) -> DeployError:
+    """An alias that still carries weights: explain it and how to resolve it."""
+    canary, weight = alias.canary or ("?", 0.0)
+    left_by = f" ({alias.description})" if alias.description.startswith(TRACE_PREFIX) else ""
+    return DeployError.of(
+        f"alias '{alias.name}' already routes {weight:.0%} of traffic to version {canary} and the rest to version "
+        f"{alias.version}: a canary is in progress or an earlier rollout did not finish{left_by}; a second canary is never stacked",
+        f"alias '{alias.name}'",
+        f"resolve it first: 'command: promote' moves the alias wholly to version {canary}; 'command: rollback' moves it "
+        f"wholly back to version {alias.version}. Then deploy again",
+    )
+
+
+def _traffic_steps(settings: Settings, alias: AliasState, target: str | None) -> list[Step]:
+    rollout = settings.rollout
+    steps: list[Step] = []
+    if rollout.smoke_payload is not None:
+        steps.append(SmokeTest(rollout.smoke_payload, rollout.smoke_expect))
+    if rollout.canary_weight is not None:
+        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id))
+    elif rollout.engine == "codedeploy":
+        steps.append(
+            HandOffToCodeDeploy(
+                alias.name,
+                alias.version,
+                rollout.codedeploy_application or "",
+                rollout.codedeploy_group or "",
+                rollout.strategy.codedeploy_config or "",
+                rollout.strategy.total_seconds,
+                rollout.before_traffic_hook,
+                rollout.after_traffic_hook,
+            )
+        )
+    elif rollout.strategy.gradual:
+        steps.append(ShiftTraffic(alias.name, alias.version, rollout.strategy, alias.revision_id, alias.description))
+    else:
+        steps.append(PointAlias(alias.name, alias.version, target, alias.revision_id))
+    return steps
+
+
 def _alias_step(settings: Settings, state: FunctionState, target: str | None) -> list[Step]:
     alias = state.alias
     if alias is None:
-        return [PointAlias(settings.alias, None, target, None)]
+        # Nothing stable to compare with yet: a new alias starts on the new version.
+        smoke = [SmokeTest(settings.rollout.smoke_payload, settings.rollout.smoke_expect)] if settings.rollout.smoke_payload else []
+        return [*smoke, PointAlias(settings.alias, None, target, None)]
     if alias.weights:
-        (canary, weight), *_ = alias.weights.items()
-        raise DeployError.of(
-            f"alias '{alias.name}' still routes {weight:.0%} of traffic to version {canary} "
-            f"and the rest to version {alias.version}; an earlier rollout did not finish",
-            f"alias '{alias.name}'",
-            "finish it first: point the alias wholly at one version, then deploy again",
-        )
+        raise stale_canary(alias)
     if target is not None and alias.version == target:
         return []
-    return [PointAlias(alias.name, alias.version, target, alias.revision_id)]
+    return _traffic_steps(settings, alias, target)
 
 
 def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:

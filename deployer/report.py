@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import DeployError
-from .model import Result
+from .model import Result, RolloutOutcome, TimelineEvent
+from .schedule import format_duration
 
 OUTPUT_NAMES = (
     "function-arn",
@@ -21,7 +22,18 @@ OUTPUT_NAMES = (
     "code-sha256",
     "changed",
     "status",
+    "stable-version",
+    "canary-version",
 )
+HEADLINES = {
+    "deployed": "✅ Deployed",
+    "unchanged": "✅ Nothing to change",
+    "planned": "📝 Plan (dry run: nothing was changed)",
+    "canary": "🐤 Canary open",
+    "promoted": "✅ Promoted",
+    "rolled-back": "↩️ Rolled back",
+    "aborted": "⛔ Aborted",
+}
 
 
 def outputs(result: Result) -> dict[str, str]:
@@ -34,6 +46,8 @@ def outputs(result: Result) -> dict[str, str]:
         "code-sha256": result.code_sha256,
         "changed": "true" if result.changed else "false",
         "status": result.status,
+        "stable-version": result.rollout.stable if result.rollout else result.version,
+        "canary-version": result.rollout.canary if result.rollout else "",
     }
 
 
@@ -42,6 +56,10 @@ def _cell(text: str) -> str:
 
 
 def _version_cell(result: Result) -> str:
+    rollout = result.rollout
+    if rollout is not None and rollout.canary and rollout.canary != result.version:
+        made = "new" if result.changed else "reused"
+        return f"{rollout.canary} ({made}), {result.status}: the alias's main version is {result.version}"
     if result.status == "planned":
         return "a new version would be published" if result.plan.publishes else f"{result.version} (would be reused)"
     return f"{result.version} (new)" if result.changed else f"{result.version} (reused)"
@@ -67,11 +85,7 @@ def _calls_cell(calls: Mapping[str, int]) -> str:
 
 
 def markdown(result: Result) -> str:
-    headline = {
-        "deployed": "✅ Deployed",
-        "unchanged": "✅ Nothing to change",
-        "planned": "📝 Plan (dry run: nothing was changed)",
-    }.get(result.status, result.status)
+    headline = HEADLINES.get(result.status, result.status)
     changes = "<br>".join(_cell(c.describe()) for c in result.plan.changes) or "none"
     rows = [
         ("Function", f"`{result.plan.function_name}`"),
@@ -84,10 +98,46 @@ def markdown(result: Result) -> str:
     ]
     lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
+    if result.rollout is not None:
+        lines += ["", *rollout_markdown(result.rollout)]
     lines += ["", "<details><summary>Plan</summary>", ""]
     lines += [f"{number}. {_cell(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
     lines += ["", "</details>"]
     return "\n".join(lines)
+
+
+def _chart_labels(events: tuple[TimelineEvent, ...]) -> list[str]:
+    labels: list[str] = []
+    for event in events:
+        label = format_duration(round(event.at))
+        while label in labels:  # categories must be distinct
+            label += "'"
+        labels.append(label)
+    return labels
+
+
+def rollout_markdown(rollout: RolloutOutcome) -> list[str]:
+    """Reason, timeline table and a Mermaid chart of the new version's traffic share."""
+    lines = [f"#### Rollout: version {rollout.stable} → {rollout.canary or rollout.version}"]
+    if rollout.reason:
+        lines += ["", f"**{HEADLINES.get(rollout.status, rollout.status)}:** {_cell(rollout.reason)}"]
+    if not rollout.timeline:
+        return lines
+    lines += ["", "| time | traffic on new version | event | details |", "|---|---|---|---|"]
+    lines += [f"| {format_duration(round(e.at))} | {e.weight:.0%} | {e.event} | {_cell(e.detail)} |" for e in rollout.timeline]
+    labels = ", ".join(f'"{label}"' for label in _chart_labels(rollout.timeline))
+    points = ", ".join(f"{e.weight * 100:g}" for e in rollout.timeline)
+    lines += [
+        "",
+        "```mermaid",
+        "xychart-beta",
+        f'    title "Traffic on version {rollout.canary or rollout.version} (%)"',
+        f'    x-axis "time since the rollout started" [{labels}]',
+        '    y-axis "% of traffic" 0 --> 100',
+        f"    line [{points}]",
+        "```",
+    ]
+    return lines
 
 
 def failure_markdown(error: DeployError) -> str:
@@ -104,4 +154,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "changes": [change.describe() for change in result.plan.changes],
         "calls": dict(result.calls),
         "timings": {name: round(seconds, 3) for name, seconds in result.timings},
+        "reason": result.rollout.reason if result.rollout else "",
+        "timeline": [
+            {"at": round(e.at, 3), "weight": e.weight, "event": e.event, "detail": e.detail}
+            for e in (result.rollout.timeline if result.rollout else ())
+        ],
     }

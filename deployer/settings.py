@@ -9,6 +9,7 @@ the first mutating call. Environment values never appear in a problem's text.
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ import yaml
 from .errors import DeployError, Problem
 from .limits import ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, lambda_limits
 from .naming import alias_from_ref, alias_problem, ref_from_env
+from .schedule import ALL_AT_ONCE, Strategy, parse_duration, parse_strategy, parse_weight
 
 T = TypeVar("T")
 
@@ -38,7 +40,14 @@ DEFAULTS: Mapping[str, str] = {
     "environment-mode": "merge",
     "dry-run": "false",
     "wait-timeout": str(DEFAULT_WAIT_TIMEOUT),
+    "strategy": "all-at-once",
+    "command": "deploy",
+    "min-invocations": "20",
+    "health-interval": "10",
+    "engine": "native",
 }
+COMMANDS = ("deploy", "promote", "rollback")
+ENGINES = ("native", "codedeploy")
 
 # Every input id the action accepts, in the order the README documents them.
 INPUT_IDS = (
@@ -61,6 +70,21 @@ INPUT_IDS = (
     "dry-run",
     "aws-region",
     "wait-timeout",
+    "strategy",
+    "canary-weight",
+    "command",
+    "to-version",
+    "alarms",
+    "max-error-rate",
+    "min-invocations",
+    "health-interval",
+    "smoke-payload",
+    "smoke-expect",
+    "engine",
+    "codedeploy-application",
+    "codedeploy-group",
+    "before-traffic-hook",
+    "after-traffic-hook",
 )
 
 # The YAML/JSON form of `environment`: a flat mapping of names to scalars.
@@ -111,6 +135,27 @@ class FunctionSettings:
 
 
 @dataclass(frozen=True)
+class RolloutSettings:
+    """How traffic moves to the new version, and what proves it healthy."""
+
+    command: str = "deploy"
+    strategy: Strategy = ALL_AT_ONCE
+    canary_weight: float | None = None  # one-shot canary: shift this share, then stop
+    to_version: str | None = None
+    alarms: tuple[str, ...] = ()
+    max_error_rate: float | None = None
+    min_invocations: int = 20
+    health_interval: float = 10.0
+    smoke_payload: str | None = None  # JSON text, sent as is
+    smoke_expect: Any = None  # parsed JSON that the smoke response must contain
+    engine: str = "native"
+    codedeploy_application: str | None = None
+    codedeploy_group: str | None = None
+    before_traffic_hook: str | None = None
+    after_traffic_hook: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     function_name: str
     source: Path
@@ -122,6 +167,7 @@ class Settings:
     region: str
     wait_timeout: int
     git: GitContext
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -373,6 +419,97 @@ def _read_function_name(reader: _Reader) -> str:
     return name
 
 
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+
+
+def _json_text(value: str) -> str:
+    _json(value)
+    return value
+
+
+def _rate(value: str) -> float:
+    """An error rate: ``2%`` or ``0.02``; ``0%`` means any error at all fails the gate."""
+    return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
+
+
+def _read_rollout(reader: _Reader) -> RolloutSettings:
+    strategy = reader.parse("strategy", parse_strategy) or ALL_AT_ONCE
+    rollout = RolloutSettings(
+        command=reader.parse("command", _choice(COMMANDS)) or "deploy",
+        strategy=strategy,
+        canary_weight=reader.parse("canary-weight", parse_weight),
+        to_version=reader.parse("to-version", _version_number),
+        alarms=tuple(_lines(reader.raw("alarms"))),
+        max_error_rate=reader.parse("max-error-rate", _rate),
+        min_invocations=reader.parse("min-invocations", _integer_in(1, 10**9, "invocations")) or 20,
+        health_interval=reader.parse("health-interval", _seconds_between(1, 3600)) or 10.0,
+        smoke_payload=reader.parse("smoke-payload", _json_text),
+        smoke_expect=reader.parse("smoke-expect", _json),
+        engine=reader.parse("engine", _choice(ENGINES)) or "native",
+        codedeploy_application=reader.given("codedeploy-application"),
+        codedeploy_group=reader.given("codedeploy-group"),
+        before_traffic_hook=reader.given("before-traffic-hook"),
+        after_traffic_hook=reader.given("after-traffic-hook"),
+    )
+    _check_rollout_combinations(reader, rollout)
+    return rollout
+
+
+def _version_number(value: str) -> str:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"'{value}' is not a published version number (1, 2, 3, ...)")
+    return value
+
+
+def _seconds_between(low: float, high: float) -> Callable[[str], float]:
+    def convert(value: str) -> float:
+        seconds = parse_duration(value)
+        if not low <= seconds <= high:
+            raise ValueError(f"{value} is outside the allowed range {low:g}..{high:g} seconds")
+        return seconds
+
+    return convert
+
+
+def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> None:
+    if rollout.canary_weight is not None and rollout.strategy.gradual:
+        reader.fail(
+            "canary-weight",
+            "cannot be combined with a gradual strategy",
+            "use canary-weight for a manually promoted canary, or strategy, not both",
+        )
+    if rollout.to_version is not None and rollout.command != "rollback":
+        reader.fail("to-version", f"only applies to command: rollback (the command is {rollout.command})")
+    if rollout.smoke_expect is not None and rollout.smoke_payload is None:
+        reader.fail("smoke-expect", "needs smoke-payload", "give the event to invoke the new version with")
+    codedeploy_only = {
+        "codedeploy-application": rollout.codedeploy_application,
+        "codedeploy-group": rollout.codedeploy_group,
+        "before-traffic-hook": rollout.before_traffic_hook,
+        "after-traffic-hook": rollout.after_traffic_hook,
+    }
+    if rollout.engine == "codedeploy":
+        for name in ("codedeploy-application", "codedeploy-group"):
+            if not codedeploy_only[name]:
+                reader.fail(name, "is required with engine: codedeploy", "name the CodeDeploy application and deployment group")
+        if rollout.strategy.codedeploy_config is None:
+            reader.fail(
+                "strategy",
+                f"'{rollout.strategy.name}' has no CodeDeploy configuration",
+                "engine: codedeploy takes a preset such as Canary10Percent5Minutes",
+            )
+        if rollout.canary_weight is not None:
+            reader.fail("canary-weight", "is not available with engine: codedeploy", "CodeDeploy shifts traffic by its own schedule")
+    else:
+        for name, value in codedeploy_only.items():
+            if value:
+                reader.fail(name, "only applies to engine: codedeploy")
+
+
 def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     """Validate every input at once; raise ``DeployError`` listing all problems."""
     reader = _Reader(inputs)
@@ -389,6 +526,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         region=_read_region(reader, env),
         wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
         git=GitContext.from_env(env),
+        rollout=_read_rollout(reader),
     )
     if reader.problems:
         raise DeployError(*reader.problems)

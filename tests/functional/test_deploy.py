@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer.aws import LambdaGateway, client_config
+from deployer.aws import LambdaGateway, Services, client_config
 from deployer.errors import ConflictError, DeployError
 from deployer.github import ConsoleIO
 from deployer.model import Result
@@ -34,6 +34,10 @@ def gateway() -> LambdaGateway:
     return LambdaGateway(client, wait_timeout=10, poll_delay=0.01)
 
 
+def services() -> Services:
+    return Services.connect(REGION, wait_timeout=10, poll_delay=0.01)
+
+
 def run(workspace: Path, **inputs: str) -> Result:
     env = {
         "GITHUB_WORKSPACE": str(workspace),
@@ -44,7 +48,7 @@ def run(workspace: Path, **inputs: str) -> Result:
         "GITHUB_ACTOR": "octo",
     }
     settings = load_settings({"function-name": "orders", "source": "app", "alias": "live", **inputs}, env)
-    return deploy(settings, gateway(), ConsoleIO(io.StringIO()))
+    return deploy(settings, services(), ConsoleIO(io.StringIO()))
 
 
 @pytest.fixture
@@ -198,8 +202,7 @@ def test_a_weighted_alias_stops_the_deploy_before_any_change(
 def test_timeout_waiting_is_bounded_and_explained(sandbox: Sandbox, workspace: Path, create_inputs: dict[str, str]) -> None:
     sandbox.fidelity.in_progress_reads = 1000  # type: ignore[union-attr]
     try:
-        client = boto3.client("lambda", region_name=REGION, config=client_config())
-        slow = LambdaGateway(client, wait_timeout=0.05, poll_delay=0.01)
+        slow = Services.connect(REGION, wait_timeout=0.05, poll_delay=0.01)
         settings = load_settings(
             {"function-name": "orders", "source": "app", "alias": "live", **create_inputs},
             {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION},

@@ -1,0 +1,267 @@
+"""Moving traffic: staged shifts under health gates, canaries, promote and rollback.
+
+Contract: ``Traffic`` moves one alias between a ``stable`` and a ``target`` version and
+returns a ``RolloutOutcome``; it never leaves the alias half-shifted by its own hand.
+Each stage sets the weight with the alias's RevisionId, then bakes while the health
+gate is checked every ``health-interval``; the last stage points the alias wholly at
+the target and clears the weights. A failed gate, an AWS error or a cancellation
+(``Cancelled``, raised by the signal handler) rolls back at once: the alias goes 100%
+to stable with the weights cleared. If someone else moves the alias meanwhile (a 412
+on our RevisionId), the rollout stops and leaves their change alone. While weights
+are set, the alias's description names the rollout, so whatever a killed runner left
+behind explains itself to the next run. Time comes from an injected ``Clock``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from .aws import CodeDeployGateway, LambdaGateway
+from .errors import Cancelled, ConflictError, DeployError
+from .health import HealthGate, Verdict, judge_smoke
+from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
+from .schedule import Stage, format_duration
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def trace(stable: str, canary: str, run_id: str) -> str:
+    run = f", run {run_id}" if run_id else ""
+    return f"{TRACE_PREFIX}: stable {stable}, canary {canary}{run}"
+
+
+class _Timeline:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._start = clock.monotonic()
+        self.events: list[TimelineEvent] = []
+
+    def mark(self, weight: float, event: str, detail: str) -> None:
+        self.events.append(TimelineEvent(self._clock.monotonic() - self._start, weight, event, detail))
+
+
+@dataclass(frozen=True)
+class RolloutContext:
+    function_name: str
+    health_interval: float
+    wait_timeout: float
+    run_id: str
+
+
+class Traffic:
+    def __init__(
+        self,
+        aws: LambdaGateway,
+        codedeploy: CodeDeployGateway,
+        gate: HealthGate,
+        context: RolloutContext,
+        clock: Clock,
+        log: Callable[[str], None],
+    ) -> None:
+        self._aws = aws
+        self._codedeploy = codedeploy
+        self._gate = gate
+        self._context = context
+        self._clock = clock
+        self._log = log
+
+    # --- before any traffic moves -------------------------------------------------
+
+    def smoke(self, version: str, payload: str, expect: object) -> Verdict:
+        invocation = self._aws.invoke(self._context.function_name, version, payload)
+        verdict = judge_smoke(invocation, expect)
+        self._log(f"smoke test of version {version}: {'passed' if verdict.healthy else 'FAILED'}; response {verdict.summary}")
+        return verdict
+
+    # --- native staged shift ------------------------------------------------------
+
+    def shift(self, step: ShiftTraffic, target: str) -> RolloutOutcome:
+        timeline = _Timeline(self._clock)
+        since = self._clock.now()
+        revision = step.revision_id
+        note = trace(step.stable, target, self._context.run_id)
+        self._log(f"rollout: {step.strategy.describe()}")
+        try:
+            for stage in step.strategy.stages:
+                if stage.weight >= 1.0:
+                    break
+                moved = self._aws.point_alias(self._context.function_name, step.name, step.stable, revision, {target: stage.weight}, note)
+                revision = moved.revision_id
+                timeline.mark(stage.weight, "shifted", f"{stage.weight:.0%} of traffic to version {target}")
+                self._log(f"shifted {stage.weight:.0%} of alias {step.name} to version {target}; baking {format_duration(stage.bake)}")
+                verdict = self._bake(stage, target, step.stable, since, timeline)
+                if not verdict.healthy:
+                    return self._roll_back(step, target, revision, f"{verdict.reason} ({verdict.summary})", timeline)
+            self._aws.point_alias(self._context.function_name, step.name, target, revision, {}, step.description)
+            timeline.mark(1.0, "completed", f"100% of traffic on version {target}")
+            self._log(f"alias {step.name} now points wholly at version {target}")
+            return RolloutOutcome("deployed", target, step.stable, target, "", tuple(timeline.events))
+        except ConflictError:
+            return self._left_alone(step.name, step.stable, target, timeline)
+        except Cancelled:
+            return self._roll_back(step, target, revision, "the run was cancelled (SIGTERM/SIGINT)", timeline)
+        except DeployError as error:
+            return self._roll_back(step, target, revision, f"the rollout hit an error: {error}", timeline)
+        except BaseException:
+            self._roll_back(step, target, revision, "lambda-deploy failed unexpectedly", timeline)
+            raise
+
+    def _bake(self, stage: Stage, target: str, stable: str, since: datetime, timeline: _Timeline) -> Verdict:
+        deadline = self._clock.monotonic() + stage.bake
+        while True:
+            verdict = self._gate.check(target, stable, since)
+            remaining = max(0.0, deadline - self._clock.monotonic())
+            if not verdict.healthy:
+                timeline.mark(stage.weight, "unhealthy", f"{verdict.reason}; {verdict.summary}")
+                self._log(f"UNHEALTHY at {stage.weight:.0%}: {verdict.reason}; {verdict.summary}")
+                return verdict
+            self._log(f"{stage.weight:.0%} on version {target}, {format_duration(round(remaining))} of bake left: {verdict.summary}")
+            if remaining <= 0:
+                timeline.mark(stage.weight, "healthy", verdict.summary)
+                return verdict
+            self._clock.sleep(min(self._context.health_interval, remaining))
+
+    def _roll_back(self, step: ShiftTraffic, target: str, revision: str, reason: str, timeline: _Timeline) -> RolloutOutcome:
+        self._log(f"rolling back: alias {step.name} → 100% version {step.stable} ({reason})")
+        try:
+            self._aws.point_alias(self._context.function_name, step.name, step.stable, revision, {}, step.description)
+        except ConflictError:
+            return self._left_alone(step.name, step.stable, target, timeline)
+        timeline.mark(0.0, "rolled back", reason)
+        return RolloutOutcome("rolled-back", step.stable, step.stable, target, reason, tuple(timeline.events))
+
+    def _left_alone(self, alias: str, stable: str, target: str, timeline: _Timeline) -> RolloutOutcome:
+        reason = (
+            f"alias '{alias}' was changed by someone else during the rollout; lambda-deploy stopped and left "
+            "their change as it is. Check the alias, then promote, roll back or deploy again"
+        )
+        timeline.mark(0.0, "stopped", reason)
+        current = self._aws.get_alias(self._context.function_name, alias)
+        return RolloutOutcome("aborted", current.version if current else "", stable, target, reason, tuple(timeline.events))
+
+    # --- one-shot canary, promote, rollback -----------------------------------------
+
+    def version_exists(self, version: str) -> bool:
+        return self._aws.version_exists(self._context.function_name, version)
+
+    def open_canary(self, step: OpenCanary, target: str) -> RolloutOutcome:
+        timeline = _Timeline(self._clock)
+        note = trace(step.stable, target, self._context.run_id)
+        try:
+            self._aws.point_alias(self._context.function_name, step.name, step.stable, step.revision_id, {target: step.weight}, note)
+        except ConflictError:
+            return self._left_alone(step.name, step.stable, target, timeline)
+        timeline.mark(step.weight, "canary opened", f"{step.weight:.0%} of traffic to version {target}")
+        self._log(f"canary open: {step.weight:.0%} of alias {step.name} on version {target}; finish with command promote or rollback")
+        return RolloutOutcome("canary", step.stable, step.stable, target, "", tuple(timeline.events))
+
+    def promote(self, alias: AliasState) -> RolloutOutcome:
+        canary = alias.canary
+        if canary is None:
+            raise no_canary(alias, "promote")
+        timeline = _Timeline(self._clock)
+        self._aws.point_alias(self._context.function_name, alias.name, canary[0], alias.revision_id, {}, _untraced(alias))
+        timeline.mark(1.0, "promoted", f"100% of traffic on version {canary[0]}")
+        return RolloutOutcome("promoted", canary[0], alias.version, canary[0], "", tuple(timeline.events))
+
+    def rollback(self, alias: AliasState, to_version: str | None) -> RolloutOutcome:
+        canary = alias.canary
+        if canary is None and to_version is None:
+            raise no_canary(alias, "rollback")
+        target = to_version or alias.version
+        timeline = _Timeline(self._clock)
+        self._aws.point_alias(self._context.function_name, alias.name, target, alias.revision_id, {}, _untraced(alias))
+        timeline.mark(0.0, "rolled back", f"100% of traffic on version {target}")
+        return RolloutOutcome("rolled-back", target, target, canary[0] if canary else "", "rolled back on request", tuple(timeline.events))
+
+    # --- CodeDeploy ------------------------------------------------------------------
+
+    def hand_off(self, step: HandOffToCodeDeploy, target: str, description: str) -> RolloutOutcome:
+        timeline = _Timeline(self._clock)
+        appspec = build_appspec(self._context.function_name, step, target)
+        deployment = self._codedeploy.create_deployment(step.application, step.group, step.config_name, appspec, description)
+        timeline.mark(0.0, "Created", f"CodeDeploy deployment {deployment} ({step.config_name})")
+        self._log(f"CodeDeploy deployment {deployment} created: {step.config_name}, version {step.stable} → {target}")
+        # The shift itself takes the schedule's time; wait-timeout is the slack on top.
+        deadline = self._clock.monotonic() + step.schedule_seconds + self._context.wait_timeout
+        seen = "Created"
+        try:
+            while True:
+                status = self._codedeploy.deployment(deployment)
+                if status.status != seen:
+                    seen = status.status
+                    timeline.mark(1.0 if seen == "Succeeded" else 0.0, seen, status.error or status.rollback_message or "")
+                self._log(f"CodeDeploy deployment {deployment}: {status.status}")
+                if status.finished:
+                    break
+                if self._clock.monotonic() >= deadline:
+                    self._codedeploy.stop(deployment)
+                    allowed = format_duration(round(step.schedule_seconds + self._context.wait_timeout))
+                    reason = f"CodeDeploy deployment {deployment} did not finish within {allowed}; it was stopped with automatic rollback"
+                    timeline.mark(0.0, "Stopped", reason)
+                    return RolloutOutcome("rolled-back", step.stable, step.stable, target, reason, tuple(timeline.events))
+                self._clock.sleep(self._context.health_interval)
+        except Cancelled:
+            self._codedeploy.stop(deployment)
+            reason = f"the run was cancelled; CodeDeploy deployment {deployment} was stopped with automatic rollback"
+            timeline.mark(0.0, "Stopped", reason)
+            return RolloutOutcome("rolled-back", step.stable, step.stable, target, reason, tuple(timeline.events))
+        if status.status == "Succeeded":
+            return RolloutOutcome("deployed", target, step.stable, target, "", tuple(timeline.events))
+        detail = "; ".join(part for part in (status.error, status.rollback_message) if part) or "no reason given"
+        outcome = "rolled-back" if status.rolled_back else "aborted"
+        reason = f"CodeDeploy deployment {deployment} {status.status.lower()}: {detail}"
+        return RolloutOutcome(outcome, step.stable, step.stable, target, reason, tuple(timeline.events))
+
+
+def build_appspec(function_name: str, step: HandOffToCodeDeploy, target: str) -> str:
+    """CodeDeploy's AppSpec (version 0.0) for moving one alias between two versions."""
+    spec: dict[str, object] = {
+        "version": 0.0,
+        "Resources": [
+            {
+                function_name: {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {"Name": function_name, "Alias": step.name, "CurrentVersion": step.stable, "TargetVersion": target},
+                }
+            }
+        ],
+    }
+    hooks = [{name: fn} for name, fn in (("BeforeAllowTraffic", step.before_hook), ("AfterAllowTraffic", step.after_hook)) if fn]
+    if hooks:
+        spec["Hooks"] = hooks
+    return json.dumps(spec, sort_keys=True)
+
+
+def _untraced(alias: AliasState) -> str | None:
+    """Clear our rollout note from the alias's description; leave anyone else's alone."""
+    return "" if alias.description.startswith(TRACE_PREFIX) else None
+
+
+def no_canary(alias: AliasState, command: str) -> DeployError:
+    hint = "deploy with canary-weight first" if command == "promote" else "give to-version to point the alias at a given version"
+    return DeployError.of(
+        f"cannot {command}: no canary is in progress on alias '{alias.name}' (it points wholly at version {alias.version})",
+        "input 'command'",
+        hint,
+    )
