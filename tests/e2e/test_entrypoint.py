@@ -42,6 +42,8 @@ def test_deploy_unchanged_and_changed(fast: Sandbox, workspace: Path, create: di
         "code-sha256": lambda_client.get_function(FunctionName="orders")["Configuration"]["CodeSha256"],
         "changed": "true",
         "status": "deployed",
+        "stable-version": "1",
+        "canary-version": "",
     }
     for group in ("Read current state", "Package", "Plan", "Deploy"):
         assert f"::group::{group}" in first.stdout
