@@ -32,7 +32,10 @@ R7 ``ExecutedVersion``: Invoke reports which version ran in
    ``X-Amz-Executed-Version``, choosing by the alias's weights.
    (API reference, Invoke response "ExecutedVersion".)
 
-``before(operation, hook)`` lets a test act as "another deploy" at an exact moment.
+Test controls (not service rules): ``before(operation, hook)`` lets a test act as
+"another deploy" at an exact moment, and ``failing_versions`` makes invocations of those
+versions fail as a handler error would (HTTP 200 with ``X-Amz-Function-Error``), since
+moto without Docker only echoes the payload.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ class LambdaFidelity:
         self._lock = threading.Lock()
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         self.refusals: list[tuple[str, str]] = []  # (operation, error code), for tests
+        self.failing_versions: set[str] = set()
         self.random = random.Random(0)
 
     def reset(self) -> None:
@@ -154,6 +158,7 @@ class LambdaFidelity:
             self._functions.clear()
             self._hooks.clear()
             self.refusals.clear()
+            self.failing_versions.clear()
 
     def before(self, operation: str, hook: Callable[[], None]) -> None:
         """Run ``hook`` once, just before the next ``operation`` is handled."""
@@ -188,7 +193,12 @@ class LambdaFidelity:
                     start_response, status, decorated, {k: v for k, v in headers if k.lower() not in ("content-length", "content-type")}
                 )
             if status < 300:
-                headers = [*headers, ("X-Amz-Executed-Version", self._executed_version(route))]
+                executed = self._executed_version(route)
+                headers = [*headers, ("X-Amz-Executed-Version", executed)]
+                if executed in self.failing_versions:
+                    payload = json.dumps({"errorMessage": "boom", "errorType": "RuntimeError"}).encode()
+                    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                    headers += [("X-Amz-Function-Error", "Unhandled"), ("Content-Length", str(len(payload)))]
             start_response(f"{status} {'OK' if status < 300 else 'Error'}", headers)
             return [payload]
 
