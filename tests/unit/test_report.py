@@ -126,3 +126,33 @@ def test_clients_use_botocores_standard_retry_mode() -> None:
     config = client_config()
     assert config.retries == {"mode": "standard", "total_max_attempts": 5}
     assert "lambda-deploy/" in (config.user_agent_extra or "")
+
+
+def test_a_rolled_back_rollout_is_explained_with_a_timeline_and_chart() -> None:
+    from dataclasses import replace
+
+    from deployer.model import RolloutOutcome, TimelineEvent
+
+    rollout = RolloutOutcome(
+        "rolled-back",
+        "3",
+        "3",
+        "4",
+        "alarm errors is in ALARM (alarms errors ALARM)",
+        (
+            TimelineEvent(0, 0.1, "shifted", "10% of traffic to version 4"),
+            TimelineEvent(130, 0.1, "unhealthy", "alarm errors is in ALARM"),
+            TimelineEvent(130, 0.0, "rolled back", "alarm errors is in ALARM"),
+        ),
+    )
+    result = replace(RESULT, status="rolled-back", version="3", rollout=rollout)
+    values = outputs(result)
+    assert (values["status"], values["version"], values["stable-version"], values["canary-version"]) == ("rolled-back", "3", "3", "4")
+    text = markdown(result)
+    assert "↩️ Rolled back" in text and "**↩️ Rolled back:** alarm errors is in ALARM" in text
+    assert "| 2m10s | 0% | rolled back | alarm errors is in ALARM |" in text or "| 130s | 0% | rolled back |" in text
+    assert "```mermaid\nxychart-beta" in text
+    assert 'x-axis "time since the rollout started" ["0s", "130s", "130s\'"]' in text
+    assert "line [10, 10, 0]" in text
+    assert "4 (new), rolled-back: the alias's main version is 3" in text
+    assert as_json(result)["timeline"][1]["event"] == "unhealthy"

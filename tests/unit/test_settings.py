@@ -183,3 +183,52 @@ def test_action_yml_declares_exactly_the_inputs_and_defaults_the_code_reads() ->
     assert declared == dict(DEFAULTS)
     assert all(spec.get("description") for spec in action["inputs"].values())
     assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+def test_rollout_inputs_are_read(workspace: Path) -> None:
+    settings = load(
+        workspace,
+        strategy="CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+        alarms="errors\nlatency",
+        **{"max-error-rate": "2%", "min-invocations": "50", "health-interval": "30s", "smoke-payload": '{"ping": 1}', "smoke-expect": '{"ok": true}'},
+    )
+    rollout = settings.rollout  # type: ignore[attr-defined]
+    assert rollout.strategy.name == "Linear10PercentEvery2Minutes" and len(rollout.strategy.stages) == 10
+    assert rollout.alarms == ("errors", "latency") and rollout.max_error_rate == 0.02 and rollout.min_invocations == 50
+    assert rollout.health_interval == 30 and rollout.smoke_payload == '{"ping": 1}' and rollout.smoke_expect == {"ok": True}
+    assert (rollout.command, rollout.engine, rollout.canary_weight) == ("deploy", "native", None)
+    canary = load(workspace, **{"canary-weight": "10%"}).rollout  # type: ignore[attr-defined]
+    assert canary.canary_weight == 0.1
+    handed = load(workspace, engine="codedeploy", strategy="Canary10Percent5Minutes", **{"codedeploy-application": "a", "codedeploy-group": "g", "after-traffic-hook": "post"}).rollout  # type: ignore[attr-defined]
+    assert (handed.codedeploy_application, handed.codedeploy_group, handed.after_traffic_hook) == ("a", "g", "post")
+    rollback = load(workspace, command="rollback", **{"to-version": "7"}).rollout  # type: ignore[attr-defined]
+    assert (rollback.command, rollback.to_version) == ("rollback", "7")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"canary-weight": "150%"}, "input 'canary-weight': weight '150%' is outside 0–100%"),
+        ({"canary-weight": "0"}, "is outside 0–100%"),
+        ({"strategy": "Canary50Percent5Minutes"}, "input 'strategy': 'Canary50Percent5Minutes' is not a known strategy. Valid forms:"),
+        ({"strategy": "canary 10% soon"}, "'soon' is not a duration"),
+        ({"health-interval": "fast"}, "input 'health-interval': 'fast' is not a duration"),
+        ({"health-interval": "0"}, "outside the allowed range 1..3600 seconds"),
+        ({"smoke-payload": "{not json"}, "input 'smoke-payload': is not valid JSON"),
+        ({"smoke-expect": "[1,"}, "input 'smoke-expect': is not valid JSON"),
+        ({"smoke-expect": '{"a": 1}'}, "input 'smoke-expect': needs smoke-payload"),
+        ({"engine": "codedeploy"}, "input 'codedeploy-application': is required with engine: codedeploy"),
+        ({"engine": "codedeploy", "strategy": "canary 10% 5m"}, "has no CodeDeploy configuration"),
+        ({"engine": "argo"}, "'argo' is not one of: native, codedeploy"),
+        ({"codedeploy-group": "g"}, "input 'codedeploy-group': only applies to engine: codedeploy"),
+        ({"command": "undo"}, "'undo' is not one of: deploy, promote, rollback"),
+        ({"to-version": "3"}, "input 'to-version': only applies to command: rollback"),
+        ({"to-version": "latest", "command": "rollback"}, "'latest' is not a published version number"),
+        ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not a weight"),
+        ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
+        ({"canary-weight": "10%", "strategy": "Canary10Percent5Minutes"}, "cannot be combined with a gradual strategy"),
+    ],
+)
+def test_bad_rollout_input_is_explained(workspace: Path, inputs: dict[str, str], expected: str) -> None:
+    found = problems(workspace, **inputs)
+    assert any(expected in problem for problem in found), found
