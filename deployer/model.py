@@ -315,10 +315,11 @@ class RolloutOutcome:
     canary: str
     reason: str = ""
     timeline: tuple[TimelineEvent, ...] = ()
+    requested: bool = False  # a rollback the user asked for is a success, not a failure
 
     @property
     def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
+        return self.status in FAILED_STATUSES and not self.requested
 
 
 FAILED_STATUSES = ("rolled-back", "aborted")
@@ -341,4 +342,4 @@ class Result:
 
     @property
     def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
+        return self.rollout is not None and self.rollout.failed

@@ -255,7 +255,7 @@ def main(
             io.info(traceback.format_exc())
         io.error(Problem(f"internal error {type(bug).__name__}: {bug}", "lambda-deploy", BUG_REPORT))
         return 2, None
-    if result.failed and result.rollout is not None:
+    if result.rollout is not None and result.failed:
         io.error(Problem(f"{result.status}: {result.rollout.reason}", f"alias '{result.alias}'"))
         return 1, result
     return 0, result

@@ -184,7 +184,7 @@ def stale_canary(alias: AliasState) -> DeployError:
     canary, weight = alias.canary or ("?", 0.0)
     left_by = f" ({alias.description})" if alias.description.startswith(TRACE_PREFIX) else ""
     return DeployError.of(
-        f"alias '{alias.name}' already routes {weight:.0%} of traffic to version {canary} and the rest to version "
+        f"already routes {weight:.0%} of traffic to version {canary} and the rest to version "
         f"{alias.version}: a canary is in progress or an earlier rollout did not finish{left_by}; a second canary is never stacked",
         f"alias '{alias.name}'",
         f"resolve it first: 'command: promote' moves the alias wholly to version {canary}; 'command: rollback' moves it "

@@ -100,9 +100,10 @@ def markdown(result: Result) -> str:
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
     if result.rollout is not None:
         lines += ["", *rollout_markdown(result.rollout)]
-    lines += ["", "<details><summary>Plan</summary>", ""]
-    lines += [f"{number}. {_cell(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
-    lines += ["", "</details>"]
+    if result.plan.steps:
+        lines += ["", "<details><summary>Plan</summary>", ""]
+        lines += [f"{number}. {_cell(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
+        lines += ["", "</details>"]
     return "\n".join(lines)
 
 

@@ -192,7 +192,9 @@ class Traffic:
         timeline = _Timeline(self._clock)
         self._aws.point_alias(self._context.function_name, alias.name, target, alias.revision_id, {}, _untraced(alias))
         timeline.mark(0.0, "rolled back", f"100% of traffic on version {target}")
-        return RolloutOutcome("rolled-back", target, target, canary[0] if canary else "", "rolled back on request", tuple(timeline.events))
+        return RolloutOutcome(
+            "rolled-back", target, target, canary[0] if canary else "", "rolled back on request", tuple(timeline.events), requested=True
+        )
 
     # --- CodeDeploy ------------------------------------------------------------------
 

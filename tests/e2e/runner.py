@@ -30,7 +30,9 @@ class ActionRun:
 
     @property
     def errors(self) -> list[str]:
-        return [line for line in self.stdout.splitlines() if line.startswith("::error")]
+        """``::error`` lines as the runner shows them (workflow-command escapes undone)."""
+        lines = [line for line in self.stdout.splitlines() if line.startswith("::error")]
+        return [line.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%") for line in lines]
 
 
 def input_env(given: dict[str, str]) -> dict[str, str]:
@@ -55,14 +57,26 @@ def github_env(event: str = "push", ref_name: str = "main", head_ref: str = "") 
     }
 
 
-def run_action(
+@dataclass(frozen=True)
+class Step:
+    """One prepared step: the environment the runner would give it and its file commands."""
+
+    env: dict[str, str]
+    output: Path
+    summary: Path
+
+    def result(self, returncode: int, stdout: str, stderr: str) -> ActionRun:
+        outputs = parse_github_output(self.output.read_text() if self.output.is_file() else "")
+        return ActionRun(returncode, stdout, stderr, outputs, self.summary.read_text())
+
+
+def prepare(
     workspace: Path,
     sandbox: Sandbox,
     inputs: dict[str, str],
     github: dict[str, str] | None = None,
-    command: list[str] | None = None,
     file_commands: Path | None = None,
-) -> ActionRun:
+) -> Step:
     files = file_commands or workspace.parent / f"file_commands_{os.getpid()}"
     files.mkdir(exist_ok=True)
     output, summary = files / "output", files / "summary"
@@ -81,15 +95,26 @@ def run_action(
         **(github if github is not None else github_env()),
         **input_env(inputs),
     }
-    done = subprocess.run(
-        command or [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return ActionRun(
-        done.returncode, done.stdout, done.stderr, parse_github_output(output.read_text() if output.is_file() else ""), summary.read_text()
-    )
+    return Step(env, output, summary)
+
+
+ENTRYPOINT = [sys.executable, str(ROOT / "entrypoint.py")]
+
+
+def run_action(
+    workspace: Path,
+    sandbox: Sandbox,
+    inputs: dict[str, str],
+    github: dict[str, str] | None = None,
+    file_commands: Path | None = None,
+) -> ActionRun:
+    step = prepare(workspace, sandbox, inputs, github, file_commands)
+    done = subprocess.run(ENTRYPOINT, cwd=workspace, env=step.env, capture_output=True, text=True, timeout=120, check=False)
+    return step.result(done.returncode, done.stdout, done.stderr)
+
+
+def start_action(workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> tuple[subprocess.Popen[str], Step]:
+    """Start the step without waiting, for tests that act while it runs."""
+    step = prepare(workspace, sandbox, inputs)
+    process = subprocess.Popen(ENTRYPOINT, cwd=workspace, env=step.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, step

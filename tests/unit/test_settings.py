@@ -190,7 +190,13 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         workspace,
         strategy="CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
         alarms="errors\nlatency",
-        **{"max-error-rate": "2%", "min-invocations": "50", "health-interval": "30s", "smoke-payload": '{"ping": 1}', "smoke-expect": '{"ok": true}'},
+        **{
+            "max-error-rate": "2%",
+            "min-invocations": "50",
+            "health-interval": "30s",
+            "smoke-payload": '{"ping": 1}',
+            "smoke-expect": '{"ok": true}',
+        },
     )
     rollout = settings.rollout  # type: ignore[attr-defined]
     assert rollout.strategy.name == "Linear10PercentEvery2Minutes" and len(rollout.strategy.stages) == 10
@@ -199,7 +205,12 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
     assert (rollout.command, rollout.engine, rollout.canary_weight) == ("deploy", "native", None)
     canary = load(workspace, **{"canary-weight": "10%"}).rollout  # type: ignore[attr-defined]
     assert canary.canary_weight == 0.1
-    handed = load(workspace, engine="codedeploy", strategy="Canary10Percent5Minutes", **{"codedeploy-application": "a", "codedeploy-group": "g", "after-traffic-hook": "post"}).rollout  # type: ignore[attr-defined]
+    handed = load(
+        workspace,
+        engine="codedeploy",
+        strategy="Canary10Percent5Minutes",
+        **{"codedeploy-application": "a", "codedeploy-group": "g", "after-traffic-hook": "post"},
+    ).rollout  # type: ignore[attr-defined]
     assert (handed.codedeploy_application, handed.codedeploy_group, handed.after_traffic_hook) == ("a", "g", "post")
     rollback = load(workspace, command="rollback", **{"to-version": "7"}).rollout  # type: ignore[attr-defined]
     assert (rollback.command, rollback.to_version) == ("rollback", "7")

@@ -1,0 +1,128 @@
+"""A seconds-long canary run as the runner runs it: a gate failure and a SIGTERM mid-bake."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from deployer.sandbox import REGION, Sandbox
+from tests.e2e.runner import run_action, start_action
+
+ALARM = "orders-errors"
+
+
+@pytest.fixture
+def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
+    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
+    first = run_action(
+        workspace,
+        sandbox,
+        {
+            "function-name": "orders",
+            "source": "app",
+            "alias": "live",
+            "role": role_arn,
+            "runtime": "python3.12",
+            "handler": "handler.handler",
+        },
+    )
+    assert first.returncode == 0, first.stdout
+    (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    yield workspace  # type: ignore[misc]
+    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def cloudwatch(sandbox: Sandbox) -> Any:
+    client = boto3.client("cloudwatch", region_name=REGION)
+    client.put_metric_alarm(
+        AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    return client
+
+
+def weights(lambda_client: Any) -> dict[str, float]:
+    alias = lambda_client.get_alias(FunctionName="orders", Name="live")
+    return dict((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}))
+
+
+def wait_until(condition: Any, seconds: float = 60) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, "timed out"
+        time.sleep(0.05)
+    return time.monotonic()
+
+
+CANARY = {
+    "function-name": "orders",
+    "source": "app",
+    "alias": "live",
+    "strategy": "canary 10% 60s",
+    "alarms": ALARM,
+    "health-interval": "1",
+}
+
+
+def test_an_alarm_mid_bake_rolls_the_canary_back(live_v1: Path, sandbox: Sandbox, cloudwatch: Any, lambda_client: Any) -> None:
+    process, step = start_action(live_v1, sandbox, CANARY)
+    wait_until(lambda: weights(lambda_client) == {"2": 0.1})
+    flipped = time.monotonic()
+    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="errors spiked")
+    restored = wait_until(lambda: not weights(lambda_client), seconds=30)
+    stdout, stderr = process.communicate(timeout=60)
+    run = step.result(process.returncode, stdout, stderr)
+    assert run.returncode == 1
+    assert (run.outputs["status"], run.outputs["version"], run.outputs["stable-version"], run.outputs["canary-version"]) == (
+        "rolled-back",
+        "1",
+        "1",
+        "2",
+    )
+    assert any(f"alarm {ALARM} is in ALARM" in line for line in run.errors)
+    assert f"alarm {ALARM} is in ALARM" in run.summary and "```mermaid" in run.summary
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+    assert restored - flipped < 1 + 2  # within one health-interval, plus the request time
+    print(f"\ne2e: alarm flipped -> alias restored in {restored - flipped:.2f}s (health-interval 1s)")
+
+
+def test_sigterm_mid_bake_restores_stable_and_writes_outputs(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
+    process, step = start_action(live_v1, sandbox, {**CANARY, "alarms": ""})
+    wait_until(lambda: weights(lambda_client) == {"2": 0.1})
+    time.sleep(0.5)  # well inside the bake
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    exited = time.monotonic()
+    run = step.result(process.returncode, stdout, stderr)
+    assert run.returncode != 0
+    assert exited - sent < 5
+    assert run.outputs["status"] == "rolled-back"
+    assert "cancelled" in run.summary
+    assert weights(lambda_client) == {}
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+    assert "Traceback" not in stdout + stderr
+    print(f"\ne2e: SIGTERM -> alias restored and process exited in {exited - sent:.2f}s")
+
+
+def test_a_killed_runner_leaves_a_trace_the_next_run_explains(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
+    process, step = start_action(live_v1, sandbox, {**CANARY, "alarms": ""})
+    wait_until(lambda: weights(lambda_client) == {"2": 0.1})
+    process.kill()  # SIGKILL: no chance to clean up
+    process.communicate(timeout=30)
+    (live_v1 / "app" / "handler.py").write_text("v3 = True\n")
+    nxt = run_action(live_v1, sandbox, {**CANARY, "alarms": ""})
+    assert nxt.returncode == 1
+    text = " ".join(nxt.errors)
+    assert "already routes 10% of traffic to version 2 and the rest to version 1" in text
+    assert "lambda-deploy rollout in progress: stable 1, canary 2" in text
+    assert "command: promote" in text and "command: rollback" in text
+    rolled = run_action(live_v1, sandbox, {"function-name": "orders", "alias": "live", "command": "rollback"})
+    assert rolled.returncode == 0 and rolled.outputs["status"] == "rolled-back"
+    assert weights(lambda_client) == {}
