@@ -112,7 +112,7 @@ def test_sigterm_mid_bake_restores_stable_and_writes_outputs(live_v1: Path, sand
 
 
 def test_a_killed_runner_leaves_a_trace_the_next_run_explains(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
-    process, step = start_action(live_v1, sandbox, {**CANARY, "alarms": ""})
+    process, _step = start_action(live_v1, sandbox, {**CANARY, "alarms": ""})
     wait_until(lambda: weights(lambda_client) == {"2": 0.1})
     process.kill()  # SIGKILL: no chance to clean up
     process.communicate(timeout=30)
