@@ -4,7 +4,11 @@ It starts moto's server (behind the fidelity layer) on loopback, forces this pro
 AWS settings at it with dummy credentials so nothing can reach real AWS, then:
 1. creates a role and deploys ``examples/hello`` (function created, version 1, alias);
 2. deploys it again unchanged (the version is reused, nothing is published);
-3. changes the code and deploys (exactly one new version; the alias moves).
+3. changes the code and deploys (exactly one new version; the alias moves);
+4. ships a change as a ``Canary10Percent5Minutes`` canary gated on an alarm that fires
+   mid-bake: the canary is rolled back by itself;
+5. ships it again with the alarm quiet: the canary bakes healthy and is promoted.
+The canaries run on a clock 60 times faster than real time, so each takes seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .github import ConsoleIO
@@ -20,6 +27,34 @@ from .sandbox import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "hello"
 FUNCTION = "lambda-deploy-demo"
+ALARM = "lambda-deploy-demo-errors"
+SPEED = 60.0
+
+
+class DemoClock:
+    """Real time whose sleeps pass ``SPEED`` times faster, with actions scheduled at
+    given times, so a five-minute bake takes five seconds."""
+
+    def __init__(self) -> None:
+        self._origin = time.monotonic()
+        self._skipped = 0.0
+        self._wall = datetime.now(UTC)
+        self._scheduled: list[tuple[float, Callable[[], None]]] = []
+
+    def monotonic(self) -> float:
+        return time.monotonic() - self._origin + self._skipped
+
+    def now(self) -> datetime:
+        return self._wall + timedelta(seconds=self.monotonic())
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / SPEED)
+        self._skipped += seconds - seconds / SPEED
+        while self._scheduled and self._scheduled[0][0] <= self.monotonic():
+            self._scheduled.pop(0)[1]()
+
+    def at(self, seconds: float, action: Callable[[], None]) -> None:
+        self._scheduled.append((self.monotonic() + seconds, action))
 
 
 def _isolate(sandbox: Sandbox) -> None:
@@ -37,6 +72,24 @@ def _create_role() -> str:
     iam = boto3.client("iam", region_name=os.environ["AWS_REGION"])
     role = iam.create_role(RoleName="lambda-deploy-demo", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
     return str(role["Role"]["Arn"])
+
+
+def _set_alarm(state: str) -> Callable[[], None]:
+    import boto3
+
+    cloudwatch = boto3.client("cloudwatch", region_name=os.environ["AWS_REGION"])
+    if state == "create":
+        cloudwatch.put_metric_alarm(
+            AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )  # fmt: skip
+        return lambda: None
+
+    def flip() -> None:
+        cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="set by the demo")
+        print(f"  (demo: alarm {ALARM} is now {state})")
+
+    return flip
 
 
 def run_demo() -> int:
@@ -64,18 +117,37 @@ def run_demo() -> int:
             "GITHUB_ACTOR": "demo",
         }
         steps = (
-            ("1/3 first deploy: the function is created, version 1 published, alias 'live' created", None),
-            ("2/3 the same code again: nothing is published, the version is reused", None),
-            ("3/3 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
+            ("1/5 first deploy: the function is created, version 1 published, alias 'live' created", None),
+            ("2/5 the same code again: nothing is published, the version is reused", None),
+            ("3/5 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
         )
         print(f"Sandbox AWS (moto + fidelity layer) at {sandbox.endpoint}; no real AWS is reachable.\n")
         for title, change in steps:
             print(f"\n━━ Demo {title}")
             if change:
-                with (Path(workspace) / "hello" / "app.py").open("a", encoding="utf-8") as handle:
-                    handle.write(change)
+                _append(workspace, change)
             code, _ = run_pipeline(inputs, env, io)
             if code != 0:
                 return code
-    print("\nDemo finished: create → unchanged (reused) → changed (new version, alias moved).")
+        _set_alarm("create")
+        canary = {**inputs, "strategy": "Canary10Percent5Minutes", "alarms": ALARM, "health-interval": "30"}
+        print("\n━━ Demo 4/5 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
+        _append(workspace, "\n# canary release\n")
+        clock = DemoClock()
+        clock.at(100, _set_alarm("ALARM"))
+        code, _ = run_pipeline(canary, env, io, clock=clock)
+        if code != 1:
+            print("error: the failing canary should have been rolled back")
+            return 1
+        print("\n━━ Demo 5/5 the same release with the alarm quiet: the canary bakes healthy and is promoted")
+        _set_alarm("OK")()
+        code, _ = run_pipeline(canary, env, io, clock=DemoClock())
+        if code != 0:
+            return code
+    print("\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted.")
     return 0
+
+
+def _append(workspace: str, text: str) -> None:
+    with (Path(workspace) / "hello" / "app.py").open("a", encoding="utf-8") as handle:
+        handle.write(text)

@@ -62,11 +62,12 @@ ALL_AT_ONCE = Strategy("all-at-once", (Stage(1.0, 0),), f"{CODEDEPLOY_PREFIX}All
 
 
 def format_duration(seconds: float) -> str:
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{seconds / 3600:g}h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"
+    """30 -> 30s, 300 -> 5m, 269 -> 4m29s, 3600 -> 1h, 5400 -> 1h30m."""
+    if seconds < 60 or seconds != int(seconds):
+        return f"{seconds:g}s"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if value)
 
 
 def parse_duration(text: str) -> float:

@@ -82,7 +82,7 @@ def test_invalid_strategies_list_the_valid_forms(text: str, fragment: str) -> No
 def test_units() -> None:
     assert [parse_duration(t) for t in ("45", "45s", "2m", "1.5h", "0.5s")] == [45, 45, 120, 5400, 0.5]
     assert [parse_weight(t) for t in ("10%", "0.1", "2.5%")] == [0.1, 0.1, 0.025]
-    assert [format_duration(s) for s in (30, 300, 3600, 90)] == ["30s", "5m", "1h", "90s"]
+    assert [format_duration(s) for s in (30, 300, 3600, 90, 269, 5400, 0.5)] == ["30s", "5m", "1h", "1m30s", "4m29s", "1h30m", "0.5s"]
     assert Stage(0.1, 300).describe() == "10% for 5m" and Stage(1.0, 0).describe() == "100%"
     assert parse_strategy("Linear10PercentEvery1Minute").total_seconds == 540
     assert parse_strategy("Canary10Percent5Minutes").describe() == "Canary10Percent5Minutes: 10% for 5m → 100%"
