@@ -1,4 +1,4 @@
-"""Command line: ``python -m deployer deploy|plan|demo`` over the action's engine.
+"""Command line: ``python -m deployer deploy|plan|promote|rollback|demo`` over the action's engine.
 
 Every action input is a ``--flag`` of the same name; list inputs (exclude, layers,
 environment, tags) may be repeated. Progress goes to stderr; ``--json`` prints a
@@ -18,7 +18,7 @@ from .github import ConsoleIO
 from .pipeline import main as run_pipeline
 from .settings import INPUT_IDS
 
-LIST_INPUTS = frozenset({"exclude", "layers", "environment", "tags"})
+LIST_INPUTS = frozenset({"exclude", "layers", "environment", "tags", "alarms"})
 BOOLEAN_INPUTS = frozenset({"dry-run"})
 
 
@@ -37,9 +37,11 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m deployer", description="Ship AWS Lambda functions safely.")
     parser.add_argument("--version", action="version", version=f"lambda-deploy {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="subcommand", required=True)
     _add_inputs(commands.add_parser("deploy", help="package, update, publish and move the alias"))
     _add_inputs(commands.add_parser("plan", help="show what deploy would do; change nothing"))
+    _add_inputs(commands.add_parser("promote", help="move the alias wholly to its canary version"))
+    _add_inputs(commands.add_parser("rollback", help="move the alias wholly back to its stable version (or --to-version)"))
     demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
     demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -51,14 +53,16 @@ def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
         value = getattr(args, input_id.replace("-", "_"))
         if value is not None:
             inputs[input_id] = "\n".join(value) if isinstance(value, list) else value
-    if args.command == "plan":
+    if args.subcommand == "plan":
         inputs["dry-run"] = "true"
+    if args.subcommand in ("promote", "rollback"):
+        inputs["command"] = args.subcommand
     return inputs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
+    if args.subcommand == "demo":
         from .demo import run_demo
 
         return run_demo()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from deployer.__main__ import build_parser, inputs_from_args
+from deployer.settings import INPUT_IDS
+
+
+def parse(*argv: str) -> dict[str, str]:
+    return inputs_from_args(build_parser().parse_args(list(argv)))
+
+
+def test_every_input_is_a_flag_of_the_same_name() -> None:
+    argv = ["deploy"]
+    for input_id in INPUT_IDS:
+        argv += [f"--{input_id}", "x"]
+    assert set(parse(*argv)) == set(INPUT_IDS)
+
+
+def test_list_inputs_repeat_and_plan_is_a_dry_run() -> None:
+    inputs = parse("plan", "--function-name", "f", "--environment", "A=1", "--environment", "B=2", "--alarms", "a", "--alarms", "b")
+    assert inputs == {"function-name": "f", "environment": "A=1\nB=2", "alarms": "a\nb", "dry-run": "true"}
+
+
+def test_promote_and_rollback_subcommands_set_the_command() -> None:
+    assert parse("promote", "--function-name", "f")["command"] == "promote"
+    rollback = parse("rollback", "--function-name", "f", "--to-version", "3")
+    assert rollback == {"function-name": "f", "to-version": "3", "command": "rollback"}
+    assert parse("deploy", "--command", "rollback")["command"] == "rollback"
+    assert parse("deploy", "--dry-run")["dry-run"] == "true"
+
+
+def test_unknown_subcommand_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["explode"])
