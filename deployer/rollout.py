@@ -128,6 +128,7 @@ class Traffic:
 
     def _bake(self, stage: Stage, target: str, stable: str, since: datetime, timeline: _Timeline) -> Verdict:
         deadline = self._clock.monotonic() + stage.bake
+        next_check = self._clock.monotonic()
         while True:
             verdict = self._gate.check(target, stable, since)
             remaining = max(0.0, deadline - self._clock.monotonic())
@@ -139,7 +140,9 @@ class Traffic:
             if remaining <= 0:
                 timeline.mark(stage.weight, "healthy", verdict.summary)
                 return verdict
-            self._clock.sleep(min(self._context.health_interval, remaining))
+            # A fixed cadence: the time a check takes does not stretch the interval.
+            next_check += self._context.health_interval
+            self._clock.sleep(max(0.0, min(next_check, deadline) - self._clock.monotonic()))
 
     def _roll_back(self, step: ShiftTraffic, target: str, revision: str, reason: str, timeline: _Timeline) -> RolloutOutcome:
         self._log(f"rolling back: alias {step.name} → 100% version {step.stable} ({reason})")
