@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,10 @@ def image_env() -> Iterator[dict[str, str]]:
         yield env
 
 
-def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> ActionRun:
+def container_command(
+    env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str], *extra: str
+) -> tuple[list[str], dict[str, str], Path]:
+    """The podman command the runner's equivalent would run, its environment, and the file-command folder."""
     files = workspace.parent / "file_commands"
     files.mkdir(exist_ok=True)
     (files / "output").write_text("")
@@ -53,19 +57,23 @@ def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs
     # `-e NAME` copies NAME from podman's own environment, which keeps hyphenated
     # names such as INPUT_FUNCTION-NAME intact, as the runner does.
     flags = [arg for name in variables for arg in ("-e", name)]
-    done = subprocess.run(
-        ["podman", "--runtime", "runc", "run", "--rm", "--network", "host",
-         "-v", f"{workspace}:/github/workspace", "-v", f"{files}:/github/file_commands",
-         "-w", "/github/workspace", *flags, IMAGE],
-        env={**env, **variables},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )  # fmt: skip
-    return ActionRun(
-        done.returncode, done.stdout, done.stderr, parse_github_output((files / "output").read_text()), (files / "summary").read_text()
-    )
+    command = [
+        "podman", "--runtime", "runc", "run", *extra, "--network", "host",
+        "-v", f"{workspace}:/github/workspace", "-v", f"{files}:/github/file_commands",
+        "-w", "/github/workspace", *flags, IMAGE,
+    ]  # fmt: skip
+    return command, {**env, **variables}, files
+
+
+def finished(files: Path, returncode: int, stdout: str, stderr: str) -> ActionRun:
+    outputs = parse_github_output((files / "output").read_text())
+    return ActionRun(returncode, stdout, stderr, outputs, (files / "summary").read_text())
+
+
+def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> ActionRun:
+    command, variables, files = container_command(env, workspace, sandbox, inputs, "--rm")
+    done = subprocess.run(command, env=variables, capture_output=True, text=True, timeout=300, check=False)
+    return finished(files, done.returncode, done.stdout, done.stderr)
 
 
 def test_the_image_deploys_like_the_runner_would_run_it(
@@ -101,6 +109,42 @@ def test_the_trimmed_botocore_still_has_every_client_the_action_uses(image_env: 
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
     env_has_pip = podman(image_env, "run", "--rm", "--entrypoint", "/opt/venv/bin/python", IMAGE, "-m", "pip", "--version", timeout=120)
     assert env_has_pip.returncode == 0, "the requirements input needs pip inside the image"
+
+
+def test_stopping_the_container_mid_canary_restores_stable(
+    image_env: dict[str, str], sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
+) -> None:
+    """Cancelling a run stops the container (SIGTERM to its PID 1, then SIGKILL)."""
+    create = {
+        "function-name": "orders",
+        "source": "app",
+        "role": role_arn,
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+        "alias": "live",
+    }
+    assert run_container(image_env, workspace, sandbox, create).returncode == 0
+    (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    name = f"lambda-deploy-cancel-{os.getpid()}"
+    canary = {"function-name": "orders", "source": "app", "alias": "live", "strategy": "canary 10% 5m", "health-interval": "1"}
+    command, variables, files = container_command(image_env, workspace, sandbox, canary, "--name", name)
+    process = subprocess.Popen(command, env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not lambda_client.get_alias(FunctionName="orders", Name="live").get("RoutingConfig", {}).get("AdditionalVersionWeights"):
+            assert time.monotonic() < deadline and process.poll() is None, "the canary never started"
+            time.sleep(0.1)
+        stopped = time.monotonic()
+        podman(image_env, "stop", "--time", "10", name, timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
+        elapsed = time.monotonic() - stopped
+    finally:
+        podman(image_env, "rm", "--force", name, timeout=60)
+    run = finished(files, process.returncode, stdout, stderr)
+    assert run.returncode != 0 and elapsed < 10  # SIGTERM handled: no SIGKILL after the grace period
+    assert run.outputs["status"] == "rolled-back"
+    alias = lambda_client.get_alias(FunctionName="orders", Name="live")
+    assert alias["FunctionVersion"] == "1" and not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
 
 
 def test_podman_is_not_silently_missing_in_ci() -> None:
