@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT
 
@@ -21,4 +25,44 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     pytest.importorskip("mypy", reason="mypy is not installed (pip install -e '.[dev]')")
     done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "deployer/"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _check_jsonschema(schema: str, files: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_action_and_workflows_match_githubs_schemas() -> None:
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is not installed (pip install -e '.[dev]')")
+    assert _check_jsonschema("vendor.github-actions", ["action.yml"]).returncode == 0
+    workflows = [str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml")]
+    done = _check_jsonschema("vendor.github-workflows", workflows)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_workflows_are_valid_and_use_only_declared_inputs(tmp_path: Path) -> None:
+    """Docs that work when pasted: every complete workflow in the README is schema-valid,
+    and every `with:` key given to this action is one of action.yml's inputs."""
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is not installed (pip install -e '.[dev]')")
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    declared = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    complete = []
+    for number, block in enumerate(blocks):
+        loaded = yaml.safe_load(textwrap.dedent(block))
+        steps = loaded if isinstance(loaded, list) else [s for job in (loaded or {}).get("jobs", {}).values() for s in job.get("steps", [])]
+        for step in steps:
+            if "lambda-deploy" in str(step.get("uses", "")):
+                assert set(step.get("with", {})) <= declared, (number, set(step["with"]) - declared)
+        if isinstance(loaded, dict) and "jobs" in loaded:
+            path = tmp_path / f"workflow{number}.yml"
+            path.write_text(block)
+            complete.append(str(path))
+    assert len(complete) >= 3
+    done = _check_jsonschema("vendor.github-workflows", complete)
     assert done.returncode == 0, done.stdout + done.stderr
