@@ -34,6 +34,7 @@ from deployer.github import ConsoleIO
 from deployer.pipeline import deploy
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import load_settings
+from tests.conftest import create_alarm
 from tests.e2e.runner import ENTRYPOINT, github_env, input_env
 from tests.fakes import FakeClock
 
@@ -56,10 +57,7 @@ def setup(workspace: Path) -> tuple[Any, Any, dict[str, str]]:
     env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION}
     deploy(load_settings(inputs, env), Services.connect(REGION, 60, poll_delay=0.01), ConsoleIO(io.StringIO()))
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )  # fmt: skip
+    create_alarm(cloudwatch, ALARM)
     return cloudwatch, boto3.client("lambda", region_name=REGION), inputs
 
 

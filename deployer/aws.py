@@ -1,4 +1,4 @@
-"""The one module that talks to AWS (boto3).
+"""The one module that talks to AWS (boto3): Lambda, CloudWatch and CodeDeploy.
 
 Contract: ``LambdaGateway`` turns Lambda's API into the model's types and waits on
 Lambda's asynchronous states with botocore's own waiters (``function_active_v2``,
@@ -7,8 +7,10 @@ Throttles and 5xx errors are retried by botocore's ``standard`` retry mode; a 40
 ``ResourceConflictException`` (an update still in progress) is waited out and retried
 a bounded number of times. Every ``ClientError`` leaves this module as a
 ``DeployError`` (or ``ConflictError`` for a failed RevisionId / CodeSha256 guard),
-chosen by error code, never by message text. Every API call is counted, including
-the waiters' polls, for the report.
+chosen by error code, never by message text. ``CloudWatchGateway`` reads alarm
+states (a missing alarm is an error, not silence) and per-version Lambda metrics;
+``CodeDeployGateway`` creates and follows deployments from AppSpec content. Every API
+call of every client is counted in one ``CallLog``, waiter polls included.
 """
 
 from __future__ import annotations

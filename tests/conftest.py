@@ -68,3 +68,11 @@ def workspace(tmp_path: Path) -> Path:
     app.mkdir()
     (app / "handler.py").write_text("def handler(event, context):\n    return {'ok': True}\n")
     return tmp_path
+
+
+def create_alarm(cloudwatch: Any, name: str) -> None:
+    """A CloudWatch alarm on the function's errors, in OK until a test flips it."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from deployer.sandbox import REGION, Sandbox
+from tests.conftest import create_alarm
 from tests.e2e.runner import run_action, start_action
 
 ALARM = "orders-errors"
@@ -40,10 +41,7 @@ def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
 @pytest.fixture
 def cloudwatch(sandbox: Sandbox) -> Any:
     client = boto3.client("cloudwatch", region_name=REGION)
-    client.put_metric_alarm(
-        AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )  # fmt: skip
+    create_alarm(client, ALARM)
     return client
 
 

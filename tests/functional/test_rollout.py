@@ -17,6 +17,7 @@ from deployer.model import Result
 from deployer.pipeline import deploy
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import load_settings
+from tests.conftest import create_alarm
 from tests.fakes import FakeClock, FakeCodeDeploy
 
 ALARM = "orders-errors"
@@ -40,10 +41,7 @@ def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
 @pytest.fixture
 def cloudwatch(sandbox: Sandbox) -> Any:
     client = boto3.client("cloudwatch", region_name=REGION)
-    client.put_metric_alarm(
-        AlarmName=ALARM, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )  # fmt: skip
+    create_alarm(client, ALARM)
     return client
 
 
