@@ -66,3 +66,10 @@ def test_readme_workflows_are_valid_and_use_only_declared_inputs(tmp_path: Path)
     assert len(complete) >= 3
     done = _check_jsonschema("vendor.github-workflows", complete)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_tables_list_every_input_and_output() -> None:
+    readme = (ROOT / "README.md").read_text()
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    for name in [*action["inputs"], *action["outputs"]]:
+        assert re.search(rf"^\| `{re.escape(name)}` \|", readme, flags=re.M), f"{name} is not in the README's tables"

@@ -327,3 +327,11 @@ def test_the_real_codedeploy_gateway_against_moto(live_v1: Path) -> None:
     assert gateway.deployment(deployment).status == "Created"
     info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
     assert info["deploymentConfigName"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+
+def test_promote_is_refused_while_an_alarm_fires(live_v1: Path, cloudwatch: Any, lambda_client: Any) -> None:
+    run(live_v1, FakeClock(), **{"canary-weight": "10%"})
+    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="errors")
+    with pytest.raises(DeployError, match=f"refusing to promote while alarm {ALARM} is in ALARM"):
+        run(live_v1, FakeClock(), command="promote", alarms=ALARM)
+    assert alias_of(lambda_client) == ("1", {"2": 0.1})
