@@ -141,17 +141,16 @@ def _command(settings: Settings, state: FunctionState, traffic: Traffic, io: Rep
             "check function-name, alias and aws-region",
         )
     to_version = settings.rollout.to_version
-    if command == "promote" and alias.canary is None:
-        raise no_canary(alias, "promote")
-    if command == "rollback" and alias.canary is None and to_version is None:
-        raise no_canary(alias, "rollback")
+    if alias.canary is None and (command == "promote" or to_version is None):
+        raise no_canary(alias, command)
     if to_version is not None:
         _check_version_exists(traffic, settings, to_version)
+    canary = alias.canary[0] if alias.canary else alias.version
+    target = canary if command == "promote" else (to_version or alias.version)
     if settings.dry_run:
-        target = alias.canary[0] if command == "promote" and alias.canary else (to_version or alias.version)
         io.info(f"would point alias {alias.name} wholly at version {target} and clear its weights")
         return None
-    return traffic.promote(alias) if command == "promote" else traffic.rollback(alias, to_version)
+    return traffic.finish(alias, target, command)
 
 
 def _check_version_exists(traffic: Traffic, settings: Settings, version: str) -> None:
@@ -179,16 +178,9 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
         with stages.stage(settings.rollout.command.capitalize()):
             rollout = _command(settings, state, traffic, io)
         plan = _command_plan(settings, state)
-        return _result(
-            settings,
-            plan,
-            Outcome(
-                state.latest.unqualified_arn if state.latest else "", plan.previous_version, state.alias.arn if state.alias else "", rollout
-            ),
-            state.latest.code_sha256 if state.latest else "",
-            services,
-            stages,
-        )
+        arn = state.latest.unqualified_arn if state.latest else ""
+        outcome = Outcome(arn, plan.previous_version, state.alias.arn if state.alias else "", rollout)
+        return _result(settings, plan, outcome, plan.code_after, services, stages)
     with stages.stage("Package"):
         wanted = settings.function
         runtime = wanted.runtime or (state.latest.runtime if state.latest else "")

@@ -178,26 +178,16 @@ class Traffic:
         self._log(f"canary open: {step.weight:.0%} of alias {step.name} on version {target}; finish with command promote or rollback")
         return RolloutOutcome("canary", step.stable, step.stable, target, "", tuple(timeline.events))
 
-    def promote(self, alias: AliasState) -> RolloutOutcome:
-        canary = alias.canary
-        if canary is None:
-            raise no_canary(alias, "promote")
-        timeline = _Timeline(self._clock)
-        self._aws.point_alias(self._context.function_name, alias.name, canary[0], alias.revision_id, {}, _untraced(alias))
-        timeline.mark(1.0, "promoted", f"100% of traffic on version {canary[0]}")
-        return RolloutOutcome("promoted", canary[0], alias.version, canary[0], "", tuple(timeline.events))
-
-    def rollback(self, alias: AliasState, to_version: str | None) -> RolloutOutcome:
-        canary = alias.canary
-        if canary is None and to_version is None:
-            raise no_canary(alias, "rollback")
-        target = to_version or alias.version
+    def finish(self, alias: AliasState, target: str, command: str) -> RolloutOutcome:
+        """``promote`` or ``rollback``: the alias goes wholly to ``target``, weights cleared."""
         timeline = _Timeline(self._clock)
         self._aws.point_alias(self._context.function_name, alias.name, target, alias.revision_id, {}, _untraced(alias))
+        canary = alias.canary[0] if alias.canary else ""
+        if command == "promote":
+            timeline.mark(1.0, "promoted", f"100% of traffic on version {target}")
+            return RolloutOutcome("promoted", target, alias.version, target, "", tuple(timeline.events))
         timeline.mark(0.0, "rolled back", f"100% of traffic on version {target}")
-        return RolloutOutcome(
-            "rolled-back", target, target, canary[0] if canary else "", "rolled back on request", tuple(timeline.events), requested=True
-        )
+        return RolloutOutcome("rolled-back", target, target, canary, "rolled back on request", tuple(timeline.events), requested=True)
 
     # --- CodeDeploy ------------------------------------------------------------------
 
