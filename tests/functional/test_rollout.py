@@ -335,3 +335,10 @@ def test_promote_is_refused_while_an_alarm_fires(live_v1: Path, cloudwatch: Any,
     with pytest.raises(DeployError, match=f"refusing to promote while alarm {ALARM} is in ALARM"):
         run(live_v1, FakeClock(), command="promote", alarms=ALARM)
     assert alias_of(lambda_client) == ("1", {"2": 0.1})
+
+
+def test_a_dry_run_promote_changes_nothing(live_v1: Path, lambda_client: Any) -> None:
+    run(live_v1, FakeClock(), **{"canary-weight": "10%"})
+    planned = run(live_v1, FakeClock(), command="promote", **{"dry-run": "true"})
+    assert planned.status == "planned"
+    assert alias_of(lambda_client) == ("1", {"2": 0.1})
