@@ -37,6 +37,17 @@ def image_env() -> Iterator[dict[str, str]]:
         yield env
 
 
+def create_inputs(role_arn: str) -> dict[str, str]:
+    return {
+        "function-name": "orders",
+        "source": "app",
+        "role": role_arn,
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+        "alias": "live",
+    }
+
+
 def container_command(
     env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str], *extra: str
 ) -> tuple[list[str], dict[str, str], Path]:
@@ -79,14 +90,7 @@ def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs
 def test_the_image_deploys_like_the_runner_would_run_it(
     image_env: dict[str, str], sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
 ) -> None:
-    inputs = {
-        "function-name": "orders",
-        "source": "app",
-        "role": role_arn,
-        "runtime": "python3.12",
-        "handler": "handler.handler",
-        "alias": "live",
-    }
+    inputs = create_inputs(role_arn)
     first = run_container(image_env, workspace, sandbox, inputs)
     assert first.returncode == 0, first.stdout + first.stderr
     assert (first.outputs["status"], first.outputs["version"], first.outputs["alias"]) == ("deployed", "1", "live")
@@ -115,14 +119,7 @@ def test_stopping_the_container_mid_canary_restores_stable(
     image_env: dict[str, str], sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
 ) -> None:
     """Cancelling a run stops the container (SIGTERM to its PID 1, then SIGKILL)."""
-    create = {
-        "function-name": "orders",
-        "source": "app",
-        "role": role_arn,
-        "runtime": "python3.12",
-        "handler": "handler.handler",
-        "alias": "live",
-    }
+    create = create_inputs(role_arn)
     assert run_container(image_env, workspace, sandbox, create).returncode == 0
     (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
     name = f"lambda-deploy-cancel-{os.getpid()}"

@@ -124,3 +124,64 @@ def test_a_killed_runner_leaves_a_trace_the_next_run_explains(live_v1: Path, san
     rolled = run_action(live_v1, sandbox, {"function-name": "orders", "alias": "live", "command": "rollback"})
     assert rolled.returncode == 0 and rolled.outputs["status"] == "rolled-back"
     assert weights(lambda_client) == {}
+
+
+BASE = {"function-name": "orders", "source": "app", "alias": "live"}
+
+
+def test_one_shot_canary_then_promote_through_the_entrypoint(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
+    opened = run_action(live_v1, sandbox, {**BASE, "canary-weight": "10%", "smoke-payload": '{"ping": 1}', "smoke-expect": '{"ping": 1}'})
+    assert opened.returncode == 0, opened.stdout
+    assert (opened.outputs["status"], opened.outputs["stable-version"], opened.outputs["canary-version"]) == ("canary", "1", "2")
+    assert weights(lambda_client) == {"2": 0.1}
+    promoted = run_action(live_v1, sandbox, {**BASE, "command": "promote"})
+    assert promoted.returncode == 0, promoted.stdout
+    assert (promoted.outputs["status"], promoted.outputs["version"]) == ("promoted", "2")
+    assert weights(lambda_client) == {}
+    back = run_action(live_v1, sandbox, {**BASE, "command": "rollback", "to-version": "1"})
+    assert (back.returncode, back.outputs["status"], back.outputs["version"]) == (0, "rolled-back", "1")
+
+
+def test_error_rate_gate_inputs_through_the_entrypoint(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
+    # No traffic at all: below min-invocations nothing is judged, and the canary completes.
+    run = run_action(
+        live_v1, sandbox, {**BASE, "strategy": "canary 10% 2s", "health-interval": "1", "max-error-rate": "1%", "min-invocations": "5"}
+    )
+    assert run.returncode == 0, run.stdout
+    assert run.outputs["status"] == "deployed" and "canary 0/0 errors (0.00%) vs stable 0/0 errors (0.00%)" in run.stdout
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"canary-weight": "150%"}, "input 'canary-weight': weight '150%' is outside 0–100%"),
+        ({"strategy": "Canary99Percent1Minute"}, "is not a known strategy. Valid forms:"),
+        ({"strategy": "canary 10% later"}, "'later' is not a duration"),
+        ({"smoke-payload": "{oops"}, "input 'smoke-payload': is not valid JSON"),
+        ({"engine": "codedeploy", "strategy": "AllAtOnce"}, "input 'codedeploy-application': is required with engine: codedeploy"),
+        (
+            {
+                "engine": "codedeploy",
+                "strategy": "AllAtOnce",
+                "codedeploy-application": "app",
+                "codedeploy-group": "nope",
+                "before-traffic-hook": "pre",
+                "after-traffic-hook": "post",
+            },
+            "reading the CodeDeploy deployment group failed",
+        ),
+        ({"alarms": "no-such-alarm"}, "no CloudWatch alarm named 'no-such-alarm'"),
+        ({"command": "promote"}, "cannot promote: no canary is in progress on alias 'live'"),
+        ({"command": "rollback", "to-version": "99"}, "version 99 of function 'orders' does not exist"),
+    ],
+)
+def test_bad_rollout_input_changes_nothing(live_v1: Path, sandbox: Sandbox, lambda_client: Any, bad: dict[str, str], message: str) -> None:
+    before = lambda_client.get_alias(FunctionName="orders", Name="live")
+    run = run_action(live_v1, sandbox, {**BASE, **bad})
+    assert run.returncode == 1
+    assert any(message in line for line in run.errors), run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    after = lambda_client.get_alias(FunctionName="orders", Name="live")
+    assert after["RevisionId"] == before["RevisionId"]
+    assert len(lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]) == 2  # $LATEST and 1
