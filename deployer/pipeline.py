@@ -101,12 +101,19 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
     if rollout.alarms:
         states = services.cloudwatch.alarm_states(rollout.alarms)
         io.info("alarms: " + ", ".join(f"{name} {state}" for name, state in states.items()))
-        firing = sorted(name for name, state in states.items() if state == "ALARM")
+        firing = ", ".join(sorted(name for name, state in states.items() if state == "ALARM"))
         if firing and rollout.command == "promote":
             raise DeployError.of(
-                f"refusing to promote while alarm {', '.join(firing)} is in ALARM",
+                f"refusing to promote while alarm {firing} is in ALARM",
                 "input 'alarms'",
                 "roll the canary back with 'command: rollback', or promote once the alarm is OK",
+            )
+        if firing and rollout.command == "deploy":
+            # The gate would fail at once and blame the new version; start from a quiet baseline.
+            raise DeployError.of(
+                f"alarm {firing} is already in ALARM before anything moved; nothing was changed",
+                "input 'alarms'",
+                "deploy once the alarm is back to OK, or leave it out of alarms if it is unrelated",
             )
     if rollout.engine == "codedeploy" and rollout.command == "deploy":
         services.codedeploy.check_group(rollout.codedeploy_application or "", rollout.codedeploy_group or "")

@@ -342,3 +342,11 @@ def test_a_dry_run_promote_changes_nothing(live_v1: Path, lambda_client: Any) ->
     planned = run(live_v1, FakeClock(), command="promote", **{"dry-run": "true"})
     assert planned.status == "planned"
     assert alias_of(lambda_client) == ("1", {"2": 0.1})
+
+
+def test_a_deploy_does_not_start_while_an_alarm_already_fires(live_v1: Path, cloudwatch: Any, lambda_client: Any) -> None:
+    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="already bad")
+    with pytest.raises(DeployError, match=f"alarm {ALARM} is already in ALARM before anything moved"):
+        run(live_v1, FakeClock(), strategy="canary 10% 1m", alarms=ALARM)
+    assert len(lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]) == 2
+    assert alias_of(lambda_client) == ("1", {})
