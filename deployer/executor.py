@@ -74,7 +74,6 @@ class Executor:
         self._artifact = artifact
         self._state = state
         self._log = log
-        self._audit = ""
 
     def run(self, plan: Plan) -> Outcome:
         name = plan.function_name
@@ -84,6 +83,7 @@ class Executor:
         touched = False  # whether $LATEST changed, so its RevisionId must be re-read
         version = plan.reused_version or ""
         alias_arn = self._state.alias.arn if self._state.alias else _alias_arn(arn, plan.alias)
+        audit = f"lambda-deploy: version {version}"  # CodeDeploy's description; the publish note when we publish
         for step in plan.steps:
             self._log(step.describe())
             match step:
@@ -103,7 +103,7 @@ class Executor:
                 case TagFunction(tags=tags):
                     self._aws.tag(arn, tags)
                 case PublishVersion(description=description):
-                    self._audit = description
+                    audit = description
                     if touched:
                         revision = self._aws.configuration(name).revision_id
                     with self._guard(name, plan):
@@ -140,7 +140,7 @@ class Executor:
                         arn,
                         version,
                         alias_arn,
-                        self._traffic.hand_off(hand_off, version, self._audit or f"lambda-deploy: version {version}"),
+                        self._traffic.hand_off(hand_off, version, audit),
                     )
         return Outcome(arn, version, alias_arn)
 
