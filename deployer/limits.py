@@ -58,7 +58,6 @@ class LambdaLimits:
     function_name_pattern: re.Pattern[str]
     role_pattern: re.Pattern[str]
     layer_pattern: re.Pattern[str]
-    weight: Range
     runtimes: tuple[str, ...]
     architectures: tuple[str, ...]
 
@@ -78,7 +77,6 @@ def lambda_limits() -> LambdaLimits:
     memory = _meta(model, "MemorySize")
     timeout = _meta(model, "Timeout")
     alias = _meta(model, "Alias")
-    weight = _meta(model, "Weight")
     return LambdaLimits(
         memory=Range(memory["min"], memory["max"]),
         timeout=Range(timeout["min"], timeout.get("max", DOCUMENTED_MAX_TIMEOUT)),
@@ -89,7 +87,6 @@ def lambda_limits() -> LambdaLimits:
         function_name_pattern=_full(_meta(model, "FunctionName")["pattern"]),
         role_pattern=_full(_meta(model, "RoleArn")["pattern"]),
         layer_pattern=_full(_meta(model, "LayerVersionArn")["pattern"]),
-        weight=Range(weight["min"], weight["max"]),
         runtimes=tuple(model.shape_for("Runtime").enum),
         architectures=tuple(model.shape_for("Architecture").enum),
     )
