@@ -126,3 +126,74 @@ def test_an_internal_bug_exits_2_and_says_so(fast: Sandbox, workspace: Path, cre
     run = run_action(workspace, fast, create, file_commands=files)
     assert run.returncode == 2
     assert any("bug in lambda-deploy" in line for line in run.errors)
+
+
+def publish_layer(sandbox: Sandbox, lambda_client: Any) -> str:
+    """moto 5.2 looks layers up in its Docker backend even when Docker is off, so publish
+    the layer with that backend selected, then switch back."""
+    import json
+    import urllib.request
+
+    def use_docker(flag: bool) -> None:
+        body = json.dumps({"lambda": {"use_docker": flag}}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint}/moto-api/config", data=body, method="POST"), timeout=10).read()
+
+    use_docker(True)
+    try:
+        return str(
+            lambda_client.publish_layer_version(LayerName="deps", Content={"ZipFile": b"PK\x05\x06" + b"\0" * 18})["LayerVersionArn"]
+        )
+    finally:
+        use_docker(False)
+
+
+def test_every_function_input_through_the_entrypoint(
+    fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any, tmp_path: Path
+) -> None:
+    from deployer.package import build_artifact
+    from tests.unit.test_package import make_wheel
+
+    layer = publish_layer(fast, lambda_client)
+    (workspace / "app" / "README.md").write_text("left out")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "tinydep", "VALUE = 1\n")
+    (workspace / "requirements.txt").write_text(f"--no-index\n--find-links {wheels}\ntinydep==1.0\n")
+    inputs = {
+        **create,
+        "exclude": "*.md",
+        "requirements": "requirements.txt",
+        "architecture": "arm64",
+        "memory": "256",
+        "timeout": "15",
+        "description": "Orders API",
+        "layers": layer,
+        "environment": "STAGE: prod\nLOG_LEVEL: info",
+        "tags": "team=payments",
+        "aws-region": "us-east-1",
+        "wait-timeout": "60",
+    }
+    run = run_action(workspace, fast, inputs)
+    assert run.returncode == 0, run.stdout + run.stderr
+    config = lambda_client.get_function(FunctionName="orders")
+    settings = config["Configuration"]
+    assert (settings["MemorySize"], settings["Timeout"], settings["Description"], settings["Architectures"]) == (
+        256,
+        15,
+        "Orders API",
+        ["arm64"],
+    )
+    assert [entry["Arn"] for entry in settings["Layers"]] == [layer]
+    assert settings["Environment"]["Variables"] == {"STAGE": "prod", "LOG_LEVEL": "info"}
+    assert config["Tags"]["team"] == "payments" and config["Tags"]["lambda-deploy:actor"] == "octocat"
+    expected = build_artifact(workspace / "app", ("*.md",), workspace / "requirements.txt", "python3.12", "arm64")
+    assert run.outputs["code-sha256"] == expected.sha256 == settings["CodeSha256"]
+
+    replaced = run_action(
+        workspace,
+        fast,
+        {**create, "environment": "ONLY=1", "environment-mode": "replace", "exclude": "*.md", "requirements": "requirements.txt"},
+    )
+    assert replaced.returncode == 0, replaced.stdout
+    assert lambda_client.get_function_configuration(FunctionName="orders")["Environment"]["Variables"] == {"ONLY": "1"}
+    assert "-LOG_LEVEL" in replaced.summary and "-STAGE" in replaced.summary and "prod" not in replaced.summary
