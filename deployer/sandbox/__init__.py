@@ -38,7 +38,7 @@ class Sandbox:
         self._server = make_server("127.0.0.1", 0, self.fidelity, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-sandbox", daemon=True)
         self._thread.start()
-        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+        self.use_docker_backend(False)
         return self
 
     def stop(self) -> None:
@@ -50,9 +50,14 @@ class Sandbox:
     def reset(self) -> None:
         """Forget every resource (moto's and the fidelity layer's)."""
         self._post("/moto-api/reset", {})
-        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+        self.use_docker_backend(False)
         if self.fidelity is not None:
             self.fidelity.reset()
+
+    def use_docker_backend(self, enabled: bool) -> None:
+        """Select moto's Lambda backend: the Docker-free one unless a test needs the other
+        (moto 5.2 keeps layers only in the Docker backend)."""
+        self._post("/moto-api/config", {"lambda": {"use_docker": enabled}})
 
     @property
     def endpoint(self) -> str:

@@ -131,20 +131,13 @@ def test_an_internal_bug_exits_2_and_says_so(fast: Sandbox, workspace: Path, cre
 def publish_layer(sandbox: Sandbox, lambda_client: Any) -> str:
     """moto 5.2 looks layers up in its Docker backend even when Docker is off, so publish
     the layer with that backend selected, then switch back."""
-    import json
-    import urllib.request
-
-    def use_docker(flag: bool) -> None:
-        body = json.dumps({"lambda": {"use_docker": flag}}).encode()
-        urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint}/moto-api/config", data=body, method="POST"), timeout=10).read()
-
-    use_docker(True)
+    sandbox.use_docker_backend(True)
     try:
         return str(
             lambda_client.publish_layer_version(LayerName="deps", Content={"ZipFile": b"PK\x05\x06" + b"\0" * 18})["LayerVersionArn"]
         )
     finally:
-        use_docker(False)
+        sandbox.use_docker_backend(False)
 
 
 def test_every_function_input_through_the_entrypoint(
