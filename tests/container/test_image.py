@@ -19,7 +19,7 @@ import pytest
 from deployer.sandbox import Sandbox
 from tests.conftest import ROOT
 from tests.container.image import IMAGE, build, podman, podman_env, podman_missing
-from tests.e2e.runner import ActionRun, github_env, input_env
+from tests.e2e.runner import ActionRun, create_inputs, github_env, input_env
 from tests.unit.test_report import parse_github_output
 
 pytestmark = [pytest.mark.container, pytest.mark.skipif(bool(podman_missing()), reason=podman_missing() or "podman present")]
@@ -35,17 +35,6 @@ def image_env() -> Iterator[dict[str, str]]:
         built = build(env, ROOT)
         assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
         yield env
-
-
-def create_inputs(role_arn: str) -> dict[str, str]:
-    return {
-        "function-name": "orders",
-        "source": "app",
-        "role": role_arn,
-        "runtime": "python3.12",
-        "handler": "handler.handler",
-        "alias": "live",
-    }
 
 
 def container_command(

@@ -35,6 +35,18 @@ class ActionRun:
         return [line.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%") for line in lines]
 
 
+def create_inputs(role_arn: str) -> dict[str, str]:
+    """Inputs that create the sample function ``orders`` (workspace ``app/``) with alias ``live``."""
+    return {
+        "function-name": "orders",
+        "source": "app",
+        "alias": "live",
+        "role": role_arn,
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+    }
+
+
 def input_env(given: dict[str, str]) -> dict[str, str]:
     """What the runner sets: every declared input, given value or action.yml default."""
     declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from deployer.sandbox import Sandbox
-from tests.e2e.runner import github_env, run_action
+from tests.e2e.runner import create_inputs, github_env, run_action
 
 
 @pytest.fixture
@@ -20,14 +20,7 @@ def fast(sandbox: Sandbox) -> Sandbox:
 
 @pytest.fixture
 def create(role_arn: str) -> dict[str, str]:
-    return {
-        "function-name": "orders",
-        "source": "app",
-        "role": role_arn,
-        "runtime": "python3.12",
-        "handler": "handler.handler",
-        "alias": "live",
-    }
+    return create_inputs(role_arn)
 
 
 def test_deploy_unchanged_and_changed(fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any) -> None:

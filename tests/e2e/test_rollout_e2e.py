@@ -12,7 +12,7 @@ import pytest
 
 from deployer.sandbox import REGION, Sandbox
 from tests.conftest import create_alarm
-from tests.e2e.runner import run_action, start_action
+from tests.e2e.runner import create_inputs, run_action, start_action
 
 ALARM = "orders-errors"
 
@@ -23,14 +23,7 @@ def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
     first = run_action(
         workspace,
         sandbox,
-        {
-            "function-name": "orders",
-            "source": "app",
-            "alias": "live",
-            "role": role_arn,
-            "runtime": "python3.12",
-            "handler": "handler.handler",
-        },
+        create_inputs(role_arn),
     )
     assert first.returncode == 0, first.stdout
     (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
