@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import boto3
+from sample import sample_function
 
 from deployer.aws import Services
 from deployer.github import ConsoleIO
@@ -37,18 +37,8 @@ MINIMAL = {
 def main() -> int:
     with Sandbox(in_progress_reads=0) as sandbox, tempfile.TemporaryDirectory() as workspace:
         os.environ.update(sandbox.env())
-        role = boto3.client("iam", region_name=REGION).create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        inputs = sample_function(Path(workspace))
         app = Path(workspace) / "app"
-        app.mkdir()
-        (app / "handler.py").write_text("def handler(e, c):\n    return 1\n")
-        inputs = {
-            "function-name": "bench",
-            "source": "app",
-            "alias": "live",
-            "role": role,
-            "runtime": "python3.12",
-            "handler": "handler.handler",
-        }
         env = {"GITHUB_WORKSPACE": workspace, "AWS_REGION": REGION}
         print(f"{'deploy':<12} {'calls':>5} {'minimal':>7} {'extra':>5}  breakdown")
         for scenario, sequence in MINIMAL.items():

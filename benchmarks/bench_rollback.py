@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
+from sample import sample_function
 
 from deployer.aws import Services
 from deployer.github import ConsoleIO
@@ -43,17 +44,7 @@ TRIALS = 8
 
 
 def setup(workspace: Path) -> tuple[Any, Any, dict[str, str]]:
-    role = boto3.client("iam", region_name=REGION).create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    (workspace / "app").mkdir()
-    (workspace / "app" / "handler.py").write_text("def handler(e, c):\n    return 1\n")
-    inputs = {
-        "function-name": "bench",
-        "source": "app",
-        "alias": "live",
-        "role": role,
-        "runtime": "python3.12",
-        "handler": "handler.handler",
-    }
+    inputs = sample_function(workspace)
     env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION}
     deploy(load_settings(inputs, env), Services.connect(REGION, 60, poll_delay=0.01), ConsoleIO(io.StringIO()))
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
