@@ -24,10 +24,10 @@ from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
 from .health import HealthGate
 from .limits import DIRECT_UPLOAD_BYTES
-from .model import FunctionState, Plan, Result, RolloutOutcome
+from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
 from .package import build_artifact
 from .planner import make_plan
-from .rollout import Clock, RolloutContext, SystemClock, Traffic, no_canary
+from .rollout import Clock, RolloutContext, SystemClock, Traffic
 from .settings import Settings, load_settings
 
 Connect = Callable[[Settings, Callable[[str], None]], Services]
@@ -137,7 +137,7 @@ def _read_state(settings: Settings, services: Services, io: Reporter) -> Functio
     return state
 
 
-def _command(settings: Settings, state: FunctionState, traffic: Traffic, io: Reporter) -> RolloutOutcome | None:
+def _command(settings: Settings, state: FunctionState, services: Services, traffic: Traffic, io: Reporter) -> RolloutOutcome | None:
     """``promote`` or ``rollback`` of the alias's canary; None in a dry run."""
     alias = state.alias
     command = settings.rollout.command
@@ -149,9 +149,9 @@ def _command(settings: Settings, state: FunctionState, traffic: Traffic, io: Rep
         )
     to_version = settings.rollout.to_version
     if alias.canary is None and (command == "promote" or to_version is None):
-        raise no_canary(alias, command)
+        raise _no_canary(alias, command)
     if to_version is not None:
-        _check_version_exists(traffic, settings, to_version)
+        _check_version_exists(services, settings, to_version)
     canary = alias.canary[0] if alias.canary else alias.version
     target = canary if command == "promote" else (to_version or alias.version)
     if settings.dry_run:
@@ -160,8 +160,17 @@ def _command(settings: Settings, state: FunctionState, traffic: Traffic, io: Rep
     return traffic.finish(alias, target, command)
 
 
-def _check_version_exists(traffic: Traffic, settings: Settings, version: str) -> None:
-    if not traffic.version_exists(version):
+def _no_canary(alias: AliasState, command: str) -> DeployError:
+    hint = "deploy with canary-weight first" if command == "promote" else "give to-version to point the alias at a given version"
+    return DeployError.of(
+        f"cannot {command}: no canary is in progress on alias '{alias.name}' (it points wholly at version {alias.version})",
+        "input 'command'",
+        hint,
+    )
+
+
+def _check_version_exists(services: Services, settings: Settings, version: str) -> None:
+    if not services.lambda_.version_exists(settings.function_name, version):
         raise DeployError.of(
             f"version {version} of function '{settings.function_name}' does not exist",
             "input 'to-version'",
@@ -183,7 +192,7 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
         state = _read_state(settings, services, io)
     if settings.rollout.command != "deploy":
         with stages.stage(settings.rollout.command.capitalize()):
-            rollout = _command(settings, state, traffic, io)
+            rollout = _command(settings, state, services, traffic, io)
         plan = _command_plan(settings, state)
         arn = state.latest.unqualified_arn if state.latest else ""
         outcome = Outcome(arn, plan.previous_version, state.alias.arn if state.alias else "", rollout)

@@ -164,9 +164,6 @@ class Traffic:
 
     # --- one-shot canary, promote, rollback -----------------------------------------
 
-    def version_exists(self, version: str) -> bool:
-        return self._aws.version_exists(self._context.function_name, version)
-
     def open_canary(self, step: OpenCanary, target: str) -> RolloutOutcome:
         timeline = _Timeline(self._clock)
         note = trace(step.stable, target, self._context.run_id)
@@ -251,12 +248,3 @@ def build_appspec(function_name: str, step: HandOffToCodeDeploy, target: str) ->
 def _untraced(alias: AliasState) -> str | None:
     """Clear our rollout note from the alias's description; leave anyone else's alone."""
     return "" if alias.description.startswith(TRACE_PREFIX) else None
-
-
-def no_canary(alias: AliasState, command: str) -> DeployError:
-    hint = "deploy with canary-weight first" if command == "promote" else "give to-version to point the alias at a given version"
-    return DeployError.of(
-        f"cannot {command}: no canary is in progress on alias '{alias.name}' (it points wholly at version {alias.version})",
-        "input 'command'",
-        hint,
-    )
