@@ -3,11 +3,14 @@
 Contract: ``LambdaGateway`` turns Lambda's API into the model's types and waits on
 Lambda's asynchronous states with botocore's own waiters (``function_active_v2``,
 ``function_updated_v2``, ``published_version_active``) bounded by ``wait_timeout``.
-Throttles and 5xx errors are retried by botocore's ``standard`` retry mode; a 409
-``ResourceConflictException`` (an update still in progress) is waited out and retried
-a bounded number of times. Every ``ClientError`` leaves this module as a
-``DeployError`` (or ``ConflictError`` for a failed RevisionId / CodeSha256 guard),
-chosen by error code, never by message text. ``CloudWatchGateway`` reads alarm
+Throttles, 5xx errors and connection failures are retried by botocore's ``standard``
+retry mode; a 409 ``ResourceConflictException`` (an update still in progress) is waited
+out and retried a bounded number of times. A mutation whose answer was lost and whose
+retry then collides with itself is checked against Lambda: if the change is in place,
+it succeeded. Every botocore error leaves this module through ``explain``: a
+``DeployError``, a ``ConflictError`` (a failed RevisionId / CodeSha256 guard) or a
+``ConnectionLost``, chosen by error code and class; message text is read only for the
+CodeSha256 guard, which AWS reports as a plain 400. ``CloudWatchGateway`` reads alarm
 states (a missing alarm is an error, not silence) and per-version Lambda metrics;
 ``CodeDeployGateway`` creates and follows deployments from AppSpec content. Every API
 call of every client is counted in one ``CallLog``, waiter polls included.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,24 +30,64 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, WaiterError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    DataNotFoundError,
+    HTTPClientError,
+    InvalidRegionError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    RefreshWithMFAUnsupportedError,
+    SSOError,
+    TokenRetrievalError,
+    UnknownCredentialError,
+    WaiterError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from . import __version__
-from .errors import ConflictError, DeployError
+from .errors import ConflictError, ConnectionLost, DeployError
 from .model import AliasState, FunctionConfig, FunctionState
 
 RETRY_ATTEMPTS = 5
 CONFLICT_RETRIES = 5
+# Explicit socket timeouts (botocore's defaults, stated so that they are a decision):
+# a dropped connection or a silent endpoint ends as ``ConnectionLost``, never a hang.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
 NOT_FOUND = "ResourceNotFoundException"
 CONFLICT = "ResourceConflictException"
-# A failed RevisionId guard is 412; a CodeSha256 that no longer matches $LATEST is
-# reported as an invalid parameter by some Lambda endpoints. Both mean "moved under us".
-PRECONDITION_FAILED = ("PreconditionFailedException",)
+PRECONDITION_FAILED = "PreconditionFailedException"
+# PublishVersion with a CodeSha256 that no longer matches $LATEST is a 400
+# InvalidParameterValueException; only its message tells it from the other 400s.
+CODE_SHA_MISMATCH = re.compile(r"CodeSHA256 \(.*\) is different from current CodeSHA256 in \$LATEST")
+THROTTLED = frozenset(
+    {"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+     "RequestThrottled", "RequestThrottledException", "SlowDown", "PriorRequestNotComplete"}
+)  # fmt: skip
+ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "AuthorizationError"})
+BAD_CREDENTIALS = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "ExpiredToken",
+     "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature"}
+)  # fmt: skip
+CREDENTIAL_ERRORS = (
+    NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError, SSOError,
+    NoAuthTokenError, ProfileNotFound, UnknownCredentialError, RefreshWithMFAUnsupportedError,
+)  # fmt: skip
+CREDENTIALS_HINT = "set role-to-assume (with 'permissions: id-token: write'), or add aws-actions/configure-aws-credentials before this step"
 
 
-def client_config() -> Config:
+def client_config(read_timeout: float = READ_TIMEOUT) -> Config:
     return Config(
         retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=read_timeout,
         user_agent_extra=f"lambda-deploy/{__version__}",
     )
 
@@ -78,27 +122,94 @@ def _message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", ""))
 
 
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def explain(error: Exception, action: str, where: str) -> DeployError | None:
+    """The user-facing answer to every botocore error that can reach a user, or None for
+    the ones that mean a bug in lambda-deploy (they then surface as exit code 2).
+
+    ``action`` says what we were doing ("uploading the code"), ``where`` what it was about.
+    Throttles, 5xx answers and connection failures arrive here only after botocore's
+    ``standard`` retry mode has tried ``RETRY_ATTEMPTS`` times.
+    """
+    if isinstance(error, ClientError):
+        code, message, status = _code(error), _message(error), _status(error)
+        # 412 (a stale RevisionId), 409 (it already exists, or another update held it too
+        # long) and the CodeSha256 guard's 400 all mean: it was changed under us.
+        if code in (PRECONDITION_FAILED, CONFLICT) or (code == "InvalidParameterValueException" and CODE_SHA_MISMATCH.search(message)):
+            return ConflictError.of(f"{action} failed: someone else changed it meanwhile ({code}: {message})", where)
+        if code in THROTTLED:
+            return DeployError.of(
+                f"AWS kept throttling {action} ({code}: {message}) through {RETRY_ATTEMPTS} attempts",
+                where,
+                "the account's request rate is exhausted; run again in a minute, or deploy fewer functions at once (max-parallel)",
+            )
+        if status >= 500:
+            return DeployError.of(
+                f"AWS answered {action} with a server error ({status} {code}: {message}) {RETRY_ATTEMPTS} times in a row",
+                where,
+                "this is on AWS's side and usually passes; run again",
+            )
+        if code in ACCESS_DENIED:
+            return DeployError.of(f"{action} was refused: {code}: {message}", where, "grant the deploy role this permission")
+        if code in BAD_CREDENTIALS:
+            return DeployError.of(f"{action} was refused: {code}: {message}", where, f"check the AWS credentials: {CREDENTIALS_HINT}")
+        return DeployError.of(f"{action} failed: {code}: {message}", where)
+    if isinstance(error, BotoConnectionError | HTTPClientError):
+        return ConnectionLost.of(
+            f"the connection to AWS was lost while {action} ({type(error).__name__}: {error}), after {RETRY_ATTEMPTS} attempts",
+            where,
+            "check the runner's network and any AWS_ENDPOINT_URL; running the deploy again is safe",
+        )
+    if isinstance(error, CREDENTIAL_ERRORS):
+        return DeployError.of(f"{action}: no usable AWS credentials ({type(error).__name__}: {error})", "environment", CREDENTIALS_HINT)
+    if isinstance(error, NoRegionError | InvalidRegionError):
+        return DeployError.of(f"{action}: {error}", "input 'aws-region'", "give a region such as eu-west-1")
+    if isinstance(error, ParamValidationError):
+        return DeployError.of(
+            f"{action}: the AWS SDK refused the request: {error}",
+            where,
+            "an input passed lambda-deploy's checks but not the SDK's; please report it with this log",
+        )
+    if isinstance(error, DataNotFoundError):
+        return None  # the image lacks a service's model: a packaging bug, not the user's
+    if isinstance(error, BotoCoreError):
+        return DeployError.of(f"{action} failed: {type(error).__name__}: {error}", where)
+    return None
+
+
 @contextmanager
 def translated(action: str, where: str) -> Iterator[None]:
     """Turn botocore's exceptions into user-facing errors that say what we were doing."""
     try:
         yield
-    except ClientError as error:
-        code = _code(error)
-        if code in PRECONDITION_FAILED:
-            raise ConflictError.of(f"{action} failed: someone else changed it meanwhile ({code})", where) from None
-        if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "ExpiredTokenException"):
-            hint = "grant the deploy role this permission" if "Access" in code else "check the AWS credentials"
-            raise DeployError.of(f"{action} was refused: {code}: {_message(error)}", where, hint) from None
-        raise DeployError.of(f"{action} failed: {code}: {_message(error)}", where) from None
-    except NoCredentialsError:
-        raise DeployError.of(
-            f"{action}: no AWS credentials found",
-            "environment",
-            "add aws-actions/configure-aws-credentials before this step",
-        ) from None
-    except BotoCoreError as error:
-        raise DeployError.of(f"{action} failed: {error}", where) from None
+    except (ClientError, BotoCoreError) as error:
+        answer = explain(error, action, where)
+        if answer is None:
+            raise
+        raise answer from None
+
+
+def same_weights(have: Mapping[str, float], want: Mapping[str, float]) -> bool:
+    return have.keys() == want.keys() and all(abs(float(have[k]) - float(want[k])) < 1e-9 for k in want)
+
+
+def configuration_holds(raw: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    """Whether a function configuration (as GetFunctionConfiguration answers) already has
+    every value that an UpdateFunctionConfiguration with ``changes`` would set."""
+    for key, wanted in changes.items():
+        have, want = raw.get(key), wanted
+        if key == "Layers":
+            have = [layer["Arn"] for layer in have or []]
+        elif key == "Environment":
+            have, want = (have or {}).get("Variables") or {}, wanted.get("Variables") or {}
+        elif isinstance(wanted, Mapping):
+            have = {k: v for k, v in (have or {}).items() if k in wanted}
+        if have != want:
+            return False
+    return True
 
 
 class LambdaGateway:
@@ -137,14 +248,17 @@ class LambdaGateway:
         return FunctionConfig.from_api(newest) if newest else None
 
     def get_alias(self, function_name: str, alias: str) -> AliasState | None:
+        raw = self._raw_alias(function_name, alias)
+        return AliasState.from_api(raw) if raw is not None else None
+
+    def _raw_alias(self, function_name: str, alias: str) -> dict[str, Any] | None:
         with translated("reading the alias", f"alias '{alias}'"):
             try:
-                raw = self._lambda.get_alias(FunctionName=function_name, Name=alias)
+                return dict(self._lambda.get_alias(FunctionName=function_name, Name=alias))
             except ClientError as error:
                 if _code(error) == NOT_FOUND:
                     return None
                 raise
-        return AliasState.from_api(raw)
 
     def configuration(self, function_name: str, qualifier: str = "$LATEST") -> FunctionConfig:
         with translated("reading the configuration", f"function '{function_name}'"):
@@ -166,56 +280,108 @@ class LambdaGateway:
     def _wait(self, waiter_name: str, what: str, **params: Any) -> None:
         attempts = max(1, math.ceil(self._wait_timeout / self._poll_delay))
         config = {"Delay": self._poll_delay, "MaxAttempts": attempts}
+        where = f"function '{params.get('FunctionName', '')}'"
         self._log(f"waiting for {what} (up to {self._wait_timeout:g}s)")
-        try:
-            self._lambda.get_waiter(waiter_name).wait(WaiterConfig=config, **params)
-        except WaiterError as error:
-            last = error.last_response or {}
-            configuration = last.get("Configuration", last)
-            reason = configuration.get("LastUpdateStatusReason") or configuration.get("StateReason") or ""
-            if "max attempts" in str(error).lower():
-                raise DeployError.of(
-                    f"timed out after {self._wait_timeout:g}s waiting for {what}",
-                    f"function '{params.get('FunctionName', '')}'",
-                    "raise wait-timeout, or check the function in the Lambda console",
-                ) from None
-            raise DeployError.of(
-                f"{what} failed" + (f": {reason}" if reason else f": {error}"), f"function '{params.get('FunctionName', '')}'"
-            ) from None
+        with translated(f"waiting for {what}", where):
+            try:
+                self._lambda.get_waiter(waiter_name).wait(WaiterConfig=config, **params)
+            except WaiterError as error:
+                raise self._waiter_failure(error, what, where) from None
+
+    def _waiter_failure(self, error: WaiterError, what: str, where: str) -> DeployError:
+        last = error.last_response or {}
+        configuration = last.get("Configuration", last)
+        reason = configuration.get("LastUpdateStatusReason") or configuration.get("StateReason") or ""
+        if "max attempts" in str(error).lower():
+            return DeployError.of(
+                f"timed out after {self._wait_timeout:g}s waiting for {what}",
+                where,
+                "raise wait-timeout, or check the function in the Lambda console",
+            )
+        return DeployError.of(f"{what} failed" + (f": {reason}" if reason else f": {error}"), where)
 
     def wait_updated(self, function_name: str) -> None:
         self._wait("function_updated_v2", "the update to finish", FunctionName=function_name)
 
     # --- mutating --------------------------------------------------------------
 
-    def _mutate(self, action: str, where: str, call: Callable[[], dict[str, Any]], function_name: str) -> dict[str, Any]:
-        """Run a mutating call, waiting out 409s from an update still in progress."""
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                return call()
-            except ClientError as error:
-                if _code(error) != CONFLICT or attempt == CONFLICT_RETRIES:
-                    with translated(action, where):
-                        raise
-                self._log(f"{action}: an update is still in progress (409); waiting and retrying ({attempt}/{CONFLICT_RETRIES - 1})")
-                self.wait_updated(function_name)
-        raise AssertionError("unreachable")
+    def _apply(
+        self,
+        action: str,
+        where: str,
+        call: Callable[[], dict[str, Any]],
+        function_name: str = "",
+        landed: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        """Run one mutating call and return Lambda's answer.
 
-    def create_function(self, params: Mapping[str, Any], zip_bytes: bytes) -> FunctionConfig:
+        A 409 from an update still in progress on ``function_name`` is waited out and the
+        call retried. ``landed`` answers "is the resource already as this call leaves
+        it?": botocore retries a call whose answer was lost (a reset connection, a read
+        timeout) although Lambda may have applied it, and the retry then fails on the
+        RevisionId that the first attempt used up, or finds what it created. When our
+        change is in place, that is success, not someone else's conflict.
+        """
+        try:
+            with translated(action, where):
+                for attempt in range(1, CONFLICT_RETRIES + 1):
+                    try:
+                        return call()
+                    except ClientError as error:
+                        if not function_name or _code(error) != CONFLICT or attempt == CONFLICT_RETRIES:
+                            raise
+                        self._log(
+                            f"{action}: an update is still in progress (409); waiting and retrying ({attempt}/{CONFLICT_RETRIES - 1})"
+                        )
+                        self.wait_updated(function_name)
+                raise AssertionError("unreachable")
+        except ConflictError:
+            done = landed() if landed is not None else None
+            if done is None:
+                raise
+            self._log(f"{action}: its answer was lost on the way, but Lambda shows the change in place; carrying on")
+            return done
+
+    def _raw_configuration(self, function_name: str, qualifier: str = "$LATEST") -> dict[str, Any]:
+        with translated("reading the configuration", f"function '{function_name}'"):
+            return dict(self._lambda.get_function_configuration(FunctionName=function_name, Qualifier=qualifier))
+
+    def _latest_if(self, function_name: str, holds: Callable[[Mapping[str, Any]], bool]) -> Callable[[], dict[str, Any] | None]:
+        def check() -> dict[str, Any] | None:
+            raw = self._raw_configuration(function_name)
+            return raw if holds(raw) else None
+
+        return check
+
+    def create_function(self, params: Mapping[str, Any], code: Mapping[str, Any], code_sha256: str) -> FunctionConfig:
         name = str(params["FunctionName"])
-        with translated("creating the function", f"function '{name}'"):
-            raw = self._lambda.create_function(**params, Code={"ZipFile": zip_bytes}, Publish=False)
+        raw = self._apply(
+            "creating the function",
+            f"function '{name}'",
+            lambda: self._lambda.create_function(**params, Code=dict(code), Publish=False),
+            landed=self._latest_if(name, lambda raw: raw.get("CodeSha256") == code_sha256),
+        )
         self._wait("function_active_v2", "the new function to become Active", FunctionName=name)
         return FunctionConfig.from_api(raw)
 
-    def update_code(self, function_name: str, zip_bytes: bytes, revision_id: str, architecture: str | None) -> FunctionConfig:
-        params: dict[str, Any] = {"FunctionName": function_name, "ZipFile": zip_bytes}
+    def update_code(
+        self, function_name: str, code: Mapping[str, Any], code_sha256: str, revision_id: str, architecture: str | None
+    ) -> FunctionConfig:
+        params: dict[str, Any] = {"FunctionName": function_name, **code}
         if revision_id:
             params["RevisionId"] = revision_id
         if architecture:
             params["Architectures"] = [architecture]
-        raw = self._mutate(
-            "uploading the code", f"function '{function_name}'", lambda: self._lambda.update_function_code(**params), function_name
+
+        def holds(raw: Mapping[str, Any]) -> bool:
+            return raw.get("CodeSha256") == code_sha256 and (architecture is None or raw.get("Architectures") == [architecture])
+
+        raw = self._apply(
+            "uploading the code",
+            f"function '{function_name}'",
+            lambda: self._lambda.update_function_code(**params),
+            function_name,
+            self._latest_if(function_name, holds),
         )
         self.wait_updated(function_name)
         return FunctionConfig.from_api(raw)
@@ -224,11 +390,12 @@ class LambdaGateway:
         params: dict[str, Any] = {"FunctionName": function_name, **changes}
         if revision_id:
             params["RevisionId"] = revision_id
-        raw = self._mutate(
+        raw = self._apply(
             "updating the configuration",
             f"function '{function_name}'",
             lambda: self._lambda.update_function_configuration(**params),
             function_name,
+            self._latest_if(function_name, lambda raw: configuration_holds(raw, changes)),
         )
         self.wait_updated(function_name)
         return FunctionConfig.from_api(raw)
@@ -241,8 +408,20 @@ class LambdaGateway:
         params: dict[str, Any] = {"FunctionName": function_name, "CodeSha256": code_sha256, "Description": description}
         if revision_id:
             params["RevisionId"] = revision_id
-        raw = self._mutate(
-            "publishing a version", f"function '{function_name}'", lambda: self._lambda.publish_version(**params), function_name
+
+        def already_published() -> dict[str, Any] | None:
+            # What Lambda's no-op publish would answer: the newest version, when it is $LATEST.
+            latest = FunctionConfig.from_api(self._raw_configuration(function_name))
+            newest = self._newest_version(function_name)
+            same = newest is not None and latest.code_sha256 == code_sha256 and newest.fingerprint == latest.fingerprint
+            return self._raw_configuration(function_name, newest.version) if same and newest else None
+
+        raw = self._apply(
+            "publishing a version",
+            f"function '{function_name}'",
+            lambda: self._lambda.publish_version(**params),
+            function_name,
+            already_published,
         )
         version = FunctionConfig.from_api(raw)
         self._wait(
@@ -267,12 +446,22 @@ class LambdaGateway:
         }
         if description is not None:
             params["Description"] = description
-        share = f" with {next(iter(weights.values())):.0%} on version {next(iter(weights))}" if weights else ""
-        with translated(f"pointing alias '{alias}' at version {version}{share}", f"alias '{alias}'"):
-            if revision_id is None:
-                raw = self._lambda.create_alias(**params)
-            else:
-                raw = self._lambda.update_alias(**params, RevisionId=revision_id)
+        wanted = dict(weights or {})
+
+        def landed() -> dict[str, Any] | None:
+            raw = self._raw_alias(function_name, alias)
+            current = AliasState.from_api(raw) if raw is not None else None
+            return raw if current is not None and current.version == version and same_weights(current.weights, wanted) else None
+
+        share = f" with {next(iter(wanted.values())):.0%} on version {next(iter(wanted))}" if wanted else ""
+        raw = self._apply(
+            f"pointing alias '{alias}' at version {version}{share}",
+            f"alias '{alias}'",
+            lambda: (
+                self._lambda.create_alias(**params) if revision_id is None else self._lambda.update_alias(**params, RevisionId=revision_id)
+            ),
+            landed=landed,
+        )
         return AliasState.from_api(raw)
 
     def invoke(self, function_name: str, qualifier: str, payload: str) -> Invocation:
@@ -420,11 +609,19 @@ class Services:
         return self.lambda_.calls
 
     @classmethod
-    def connect(cls, region: str, wait_timeout: float, log: Callable[[str], None] = lambda _: None, poll_delay: float = 1.0) -> Services:
+    def connect(
+        cls,
+        region: str,
+        wait_timeout: float,
+        log: Callable[[str], None] = lambda _: None,
+        poll_delay: float = 1.0,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> Services:
         session = make_session(region)
-        lambda_ = LambdaGateway(session.client("lambda", config=client_config()), wait_timeout, poll_delay, log)
+        config = client_config(read_timeout)
+        lambda_ = LambdaGateway(session.client("lambda", config=config), wait_timeout, poll_delay, log)
         return cls(
             lambda_=lambda_,
-            cloudwatch=CloudWatchGateway(session.client("cloudwatch", config=client_config()), lambda_.calls),
-            codedeploy=CodeDeployGateway(session.client("codedeploy", config=client_config()), lambda_.calls),
+            cloudwatch=CloudWatchGateway(session.client("cloudwatch", config=config), lambda_.calls),
+            codedeploy=CodeDeployGateway(session.client("codedeploy", config=config), lambda_.calls),
         )

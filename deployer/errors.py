@@ -12,11 +12,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the inputs or the world; rendered as one ``::error::``."""
+    """One thing wrong with the inputs or the world; rendered as one ``::error::``.
+
+    ``file`` and ``line`` point into a file the user wrote (the deploy file), so the
+    runner can annotate that line.
+    """
 
     what: str
     where: str = ""
     hint: str = ""
+    file: str = ""
+    line: int = 0
 
     def render(self) -> str:
         text = f"{self.where}: {self.what}" if self.where else self.what
@@ -39,6 +45,10 @@ class DeployError(Exception):
 
 class ConflictError(DeployError):
     """Someone else changed the function or alias while we were working."""
+
+
+class ConnectionLost(DeployError):
+    """AWS could not be reached, or stopped answering, after botocore's retries."""
 
 
 class Cancelled(Exception):

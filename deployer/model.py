@@ -243,6 +243,7 @@ class OpenCanary:
     stable: str
     weight: float
     revision_id: str
+    description: str = ""  # the alias's own description, restored if the canary cannot open
 
     def describe(self) -> str:
         return f"open a canary on alias {self.name}: {self.weight:.0%} to the new version, the rest on version {self.stable}"

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import DeployError
 from .settings import ALWAYS_EXCLUDED
@@ -42,6 +43,11 @@ class Artifact:
     @property
     def size(self) -> int:
         return len(self.zip_bytes)
+
+    @property
+    def code(self) -> dict[str, Any]:
+        """The ``Code`` / UpdateFunctionCode parameters that carry this package."""
+        return {"ZipFile": self.zip_bytes}
 
 
 def code_sha256(data: bytes) -> str:

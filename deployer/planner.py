@@ -198,7 +198,7 @@ def _traffic_steps(settings: Settings, alias: AliasState, target: str | None) ->
     if rollout.smoke_payload is not None:
         steps.append(SmokeTest(rollout.smoke_payload, rollout.smoke_expect))
     if rollout.canary_weight is not None:
-        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id))
+        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id, alias.description))
     elif rollout.engine == "codedeploy":
         steps.append(
             HandOffToCodeDeploy(

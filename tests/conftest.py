@@ -54,10 +54,11 @@ def role_arn(sandbox: Sandbox) -> str:
 
 
 def make_zip(files: dict[str, str]) -> bytes:
+    """A zip of the given files; fixed entry times, so the same files give the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 

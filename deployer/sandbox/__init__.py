@@ -1,8 +1,9 @@
 """A local AWS for the demo and the tests: moto's server behind the fidelity layer.
 
 Contract: ``Sandbox`` starts moto's WSGI app on a loopback port chosen by the OS,
-wrapped in ``LambdaFidelity`` (the Lambda rules moto lacks, see ``fidelity``), with
-Lambda's Docker-free backend. ``env()`` gives dummy credentials, a region and
+wrapped in ``LambdaFidelity`` (the Lambda rules moto lacks, see ``fidelity``) and,
+outermost, ``Network`` (faults and latency aimed at exact requests, see ``network``),
+with Lambda's Docker-free backend. ``env()`` gives dummy credentials, a region and
 ``AWS_ENDPOINT_URL`` pointing at it, so a process using that environment can never
 reach real AWS. moto is a development dependency; the action's image does not need it.
 """
@@ -17,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from .fidelity import LambdaFidelity
+from .network import Network
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -28,6 +30,7 @@ class Sandbox:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.fidelity: LambdaFidelity | None = None
+        self.network: Network | None = None
 
     def start(self) -> Sandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -35,7 +38,8 @@ class Sandbox:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
         self.fidelity = LambdaFidelity(DomainDispatcherApplication(create_backend_app), self._in_progress_reads)
-        self._server = make_server("127.0.0.1", 0, self.fidelity, threaded=True)
+        self.network = Network(self.fidelity)
+        self._server = make_server("127.0.0.1", 0, self.network, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-sandbox", daemon=True)
         self._thread.start()
         self.use_docker_backend(False)
@@ -53,6 +57,8 @@ class Sandbox:
         self.use_docker_backend(False)
         if self.fidelity is not None:
             self.fidelity.reset()
+        if self.network is not None:
+            self.network.reset()
 
     def use_docker_backend(self, enabled: bool) -> None:
         """Select moto's Lambda backend: the Docker-free one unless a test needs the other

@@ -19,7 +19,10 @@ R3 ``RevisionId`` preconditions: $LATEST and every alias carry a RevisionId that
    ``PreconditionFailedException`` (HTTP 412).
    (API reference, "RevisionId" request parameter of those actions.)
 R4 ``CodeSha256`` precondition: PublishVersion whose CodeSha256 differs from
-   $LATEST's fails with HTTP 412. (API reference, PublishVersion "CodeSha256".)
+   $LATEST's fails with HTTP 400 ``InvalidParameterValueException`` and the message
+   ``CodeSHA256 (<given>) is different from current CodeSHA256 in $LATEST (<current>).
+   Please try again with the CodeSHA256 in $LATEST.`` (API reference, PublishVersion
+   "CodeSha256"; the status and the message as the live service answers them.)
 R5 alias validation: alias names must match ``(?!^[0-9]+$)([a-zA-Z0-9-_]+)`` and
    be 1-128 characters; RoutingConfig may name one additional, published version,
    different from FunctionVersion, with a weight strictly between 0 and 1.
@@ -31,15 +34,23 @@ R6 no-op publish: PublishVersion when neither code nor configuration changed sin
 R7 ``ExecutedVersion``: Invoke reports which version ran in
    ``X-Amz-Executed-Version``, choosing by the alias's weights.
    (API reference, Invoke response "ExecutedVersion".)
+R8 error codes as Lambda names them: creating an alias that exists is HTTP 409
+   ``ResourceConflictException`` (moto says ``ConflictException``).
+   (API reference, CreateAlias "Errors".)
 
 Test controls (not service rules): ``before(operation, hook)`` lets a test act as
-"another deploy" at an exact moment, and ``failing_versions`` makes invocations of those
-versions fail as a handler error would (HTTP 200 with ``X-Amz-Function-Error``), since
-moto without Docker only echoes the payload.
+"another deploy" at an exact moment; ``rendezvous(operation, parties)`` holds that many
+concurrent requests of an operation until all have arrived, so racing deploys really
+overlap; ``misreport_published_code`` makes PublishVersion answer with another
+CodeSha256 (a service that published something else), to prove the deployer checks;
+and ``failing_versions`` makes invocations of those versions fail as a handler error
+would (HTTP 200 with ``X-Amz-Function-Error``), since moto without Docker only echoes
+the payload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import random
@@ -74,6 +85,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("POST", "Invoke", _API + r"/(?P<fn>[^/]+)/invocations"),
     )
 )
+CONFLICT = "ResourceConflictException"
 _STALE_REVISION = (
     "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
 )
@@ -151,18 +163,26 @@ class LambdaFidelity:
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         self.refusals: list[tuple[str, str]] = []  # (operation, error code), for tests
         self.failing_versions: set[str] = set()
+        self.misreport_published_code = ""
+        self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
 
     def reset(self) -> None:
         with self._lock:
             self._functions.clear()
             self._hooks.clear()
+            self._barriers.clear()
             self.refusals.clear()
             self.failing_versions.clear()
+            self.misreport_published_code = ""
 
     def before(self, operation: str, hook: Callable[[], None]) -> None:
         """Run ``hook`` once, just before the next ``operation`` is handled."""
         self._hooks.setdefault(operation, []).append(hook)
+
+    def rendezvous(self, operation: str, parties: int, timeout: float = 30.0) -> None:
+        """Hold the next ``parties`` requests of ``operation`` until all have arrived."""
+        self._barriers[operation] = threading.Barrier(parties, timeout=timeout)
 
     # --- WSGI ----------------------------------------------------------------------
 
@@ -172,6 +192,10 @@ class LambdaFidelity:
             return self._app(environ, start_response)
         for hook in self._hooks.pop(route.operation, []):
             hook()  # outside the lock: a hook makes its own requests
+        barrier = self._barriers.get(route.operation)
+        if barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()  # outside the lock, so the others can arrive
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -187,6 +211,9 @@ class LambdaFidelity:
             if answer is not None:
                 return _respond(start_response, 201, answer)
             status, headers, payload = _call(self._app, environ)
+            if status == 409 and any(k.lower() == "x-amzn-errortype" and v == "ConflictException" for k, v in headers):  # R8
+                message = json.loads(payload or b"{}").get("message", "")
+                return _respond(start_response, 409, {"Type": "User", "message": message}, {"x-amzn-ErrorType": CONFLICT})
             if status < 300 and route.operation != "Invoke":
                 decorated = self._after(route, request, json.loads(payload) if payload else {})
                 return _respond(
@@ -221,12 +248,13 @@ class LambdaFidelity:
                     _STALE_REVISION,
                 )
         if op == "PublishVersion" and record:
-            if request.get("CodeSha256") and request["CodeSha256"] != record.latest.get("CodeSha256"):  # R4
+            current = record.latest.get("CodeSha256")
+            if request.get("CodeSha256") and request["CodeSha256"] != current:  # R4
                 raise Refusal(
-                    412,
-                    "PreconditionFailedException",
-                    f"CodeSHA256 ({request['CodeSha256']}) is different from current CodeSHA256 in $LATEST. "
-                    "Please try again with the current CodeSHA256.",
+                    400,
+                    "InvalidParameterValueException",
+                    f"CodeSHA256 ({request['CodeSha256']}) is different from current CodeSHA256 in $LATEST ({current}). "
+                    "Please try again with the CodeSHA256 in $LATEST.",
                 )
             if record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
                 return self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False)
@@ -282,6 +310,8 @@ class LambdaFidelity:
             record.latest = dict(payload)
         elif op == "PublishVersion":
             record.published.append(dict(payload))
+            if self.misreport_published_code:
+                payload = {**payload, "CodeSha256": self.misreport_published_code}
         elif op == "DeleteFunction":
             self._functions.pop(name, None)
             return payload
@@ -359,7 +389,15 @@ def _call(app: WsgiApp, environ: Environ) -> tuple[int, list[tuple[str, str]], b
 
 def _respond(start_response: StartResponse, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> list[bytes]:
     data = json.dumps(body).encode()
-    reason = {200: "OK", 201: "Created", 400: "Bad Request", 409: "Conflict", 412: "Precondition Failed"}.get(status, "Status")
+    reason = {
+        200: "OK",
+        201: "Created",
+        204: "No Content",
+        400: "Bad Request",
+        404: "Not Found",
+        409: "Conflict",
+        412: "Precondition Failed",
+    }.get(status, "Status")
     start_response(
         f"{status} {reason}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()],

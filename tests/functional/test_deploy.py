@@ -163,6 +163,21 @@ def test_a_concurrent_change_before_publish_publishes_nothing(
     assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
 
 
+def test_a_published_version_that_does_not_hold_our_code_moves_no_alias(
+    sandbox: Sandbox, workspace: Path, create_inputs: dict[str, str], lambda_client: Any
+) -> None:
+    """Trust, then verify: the CodeSha256 in PublishVersion's answer must be the artifact's."""
+    run(workspace, **create_inputs)
+    (workspace / "app" / "handler.py").write_text("mine = True\n")
+    sandbox.fidelity.misreport_published_code = "c29tZW9uZSBlbHNlJ3MgY29kZQ=="  # type: ignore[union-attr]
+    with pytest.raises(DeployError) as caught:
+        run(workspace)
+    message = str(caught.value)
+    assert "version 2 that Lambda just published holds code c29tZW9uZSBlbHNlJ3MgY29kZQ==, not this deploy's" in message
+    assert "alias 'live' was left as it was" in message
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+
+
 def test_an_alias_moved_by_someone_else_is_left_alone(
     sandbox: Sandbox, workspace: Path, create_inputs: dict[str, str], lambda_client: Any
 ) -> None:

@@ -74,12 +74,17 @@ def test_r3_stale_revision_ids_get_412(lambda_client: Any, role_arn: str) -> Non
     assert code_of(caught) == "PreconditionFailedException"
 
 
-def test_r4_publish_with_a_different_code_sha_gets_412(lambda_client: Any, role_arn: str) -> None:
-    create(lambda_client, role_arn)
+def test_r4_publish_with_a_different_code_sha_gets_the_live_services_400(lambda_client: Any, role_arn: str) -> None:
+    current = create(lambda_client, role_arn)["CodeSha256"]
     settle(lambda_client)
     with pytest.raises(ClientError) as caught:
         lambda_client.publish_version(FunctionName="f", CodeSha256="c29tZW9uZSBlbHNlJ3MgY29kZQ==")
-    assert code_of(caught) == "PreconditionFailedException"
+    assert code_of(caught) == "InvalidParameterValueException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert caught.value.response["Error"]["Message"] == (
+        f"CodeSHA256 (c29tZW9uZSBlbHNlJ3MgY29kZQ==) is different from current CodeSHA256 in $LATEST ({current}). "
+        "Please try again with the CodeSHA256 in $LATEST."
+    )
     assert [v["Version"] for v in lambda_client.list_versions_by_function(FunctionName="f")["Versions"]] == ["$LATEST"]
 
 
@@ -126,3 +131,14 @@ def test_r7_invoke_reports_the_executed_version(lambda_client: Any, role_arn: st
     lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
     seen = {lambda_client.invoke(FunctionName="f", Qualifier="live", Payload=b"{}")["ExecutedVersion"] for _ in range(20)}
     assert seen == {"1", "2"}
+
+
+def test_r8_creating_an_alias_that_exists_is_a_resource_conflict(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    settle(lambda_client)
+    lambda_client.publish_version(FunctionName="f")
+    lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    with pytest.raises(ClientError) as caught:
+        lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    assert code_of(caught) == "ResourceConflictException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
