@@ -5,6 +5,14 @@ Contract: ``ActionsIO`` is the only code that knows the runner's file commands
 workflow commands (``::group::``, ``::error::``, ``::add-mask::``), escaped as the
 runner expects. ``ConsoleIO`` offers the same surface for the command line. Secrets
 are masked through ``mask`` before anything could print them.
+
+Untrusted text (a description, a tag, an alarm name, a file name, an answer from AWS
+or from the function) never reaches the runner as a command. The runner reads a line
+as a command when, trimmed, it starts with ``::``, or when it holds the legacy ``##[``
+anywhere. Inside our own commands the text is escaped (``%``, CR and LF, and in
+properties ``:`` and ``,``), so it stays one inert line. Plain log text that could
+parse is wrapped in ``::stop-commands::TOKEN`` ... ``::TOKEN::`` with a fresh random
+token, GitHub's documented way to echo untrusted output.
 """
 
 from __future__ import annotations
@@ -23,10 +31,29 @@ class Reporter(Protocol):
     def mask(self, value: str) -> None: ...
     def group(self, title: str) -> AbstractContextManager[None]: ...
     def info(self, text: str) -> None: ...
+    def notice(self, text: str) -> None: ...
     def warning(self, text: str) -> None: ...
     def error(self, problem: Problem) -> None: ...
     def outputs(self, values: Mapping[str, str]) -> None: ...
     def summary(self, markdown: str) -> None: ...
+
+
+def could_be_command(text: str) -> bool:
+    """Whether the runner could read any line of ``text`` as a workflow command.
+
+    Splits on every line break Python knows, a superset of the runner's CR, LF and CRLF.
+    """
+    return any(line.lstrip().startswith("::") or "##[" in line for line in text.splitlines())
+
+
+def inert(text: str) -> str:
+    """``text`` as lines the runner echoes but never runs: wrapped in stop-commands when needed."""
+    if not could_be_command(text):
+        return text
+    token = secrets.token_hex(16)
+    while token in text:  # astronomically unlikely; the token must not resume early
+        token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n{text}\n::{token}::"
 
 
 def escape_data(text: str) -> str:
@@ -69,14 +96,18 @@ class ActionsIO:
             self._command("::endgroup::")
 
     def info(self, text: str) -> None:
-        self._command(text)
+        self._command(inert(text))
+
+    def notice(self, text: str) -> None:
+        self._command(f"::notice::{escape_data(text)}")
 
     def warning(self, text: str) -> None:
         self._command(f"::warning::{escape_data(text)}")
 
     def error(self, problem: Problem) -> None:
-        title = f" title={escape_property(problem.where)}" if problem.where else ""
-        self._command(f"::error{title}::{escape_data(problem.render())}")
+        properties = [("file", problem.file), ("line", str(problem.line) if problem.line else ""), ("title", problem.where)]
+        given = ",".join(f"{name}={escape_property(value)}" for name, value in properties if value)
+        self._command(f"::error{' ' + given if given else ''}::{escape_data(problem.render())}")
 
     def outputs(self, values: Mapping[str, str]) -> None:
         if not self._output_file:
@@ -102,7 +133,8 @@ class ConsoleIO:
     def _print(self, text: str) -> None:
         for secret in self._masked:
             text = text.replace(secret, "***")
-        self._out.write(text + "\n")
+        # The console may itself be a workflow step's log (the CLI run from a `run:` step).
+        self._out.write(inert(text) + "\n")
         self._out.flush()
 
     def mask(self, value: str) -> None:
@@ -116,11 +148,15 @@ class ConsoleIO:
     def info(self, text: str) -> None:
         self._print(f"  {text}")
 
+    def notice(self, text: str) -> None:
+        self._print(f"notice: {text}")
+
     def warning(self, text: str) -> None:
         self._print(f"warning: {text}")
 
     def error(self, problem: Problem) -> None:
-        self._print(f"error: {problem.render()}")
+        at = f"{problem.file}:{problem.line}: " if problem.file else ""
+        self._print(f"error: {at}{problem.render()}")
 
     def outputs(self, values: Mapping[str, str]) -> None:
         return None  # the summary and --json carry the same facts on the console

@@ -19,7 +19,7 @@ import pytest
 from deployer.sandbox import Sandbox
 from tests.conftest import ROOT
 from tests.container.image import IMAGE, build, podman, podman_env, podman_missing
-from tests.e2e.runner import ActionRun, create_inputs, github_env, input_env
+from tests.e2e.runner import ActionRun, create_inputs, github_env, input_env, log_problems
 from tests.unit.test_report import parse_github_output
 
 pytestmark = [pytest.mark.container, pytest.mark.skipif(bool(podman_missing()), reason=podman_missing() or "podman present")]
@@ -67,7 +67,9 @@ def container_command(
 
 def finished(files: Path, returncode: int, stdout: str, stderr: str) -> ActionRun:
     outputs = parse_github_output((files / "output").read_text())
-    return ActionRun(returncode, stdout, stderr, outputs, (files / "summary").read_text())
+    run = ActionRun(returncode, stdout, stderr, outputs, (files / "summary").read_text())
+    assert not log_problems(run), log_problems(run)
+    return run
 
 
 def run_container(env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> ActionRun:

@@ -3,14 +3,22 @@
 Inputs become ``INPUT_<ID>`` variables built from action.yml with its defaults, the
 step gets fresh ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` files that are parsed with
 the runner's heredoc rules afterwards, and AWS is the sandbox on loopback.
+
+The step's log is read the way the runner reads it (``workflow_commands``: a trimmed
+line starting with ``::``, the legacy ``##[`` anywhere in a line, ``stop-commands``
+honoured), and every run is checked for log hygiene: no command other than the ones
+the action issues itself, and no secret anywhere but in ``::add-mask::``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -18,6 +26,97 @@ import yaml
 from deployer.sandbox import Sandbox
 from tests.conftest import ROOT
 from tests.unit.test_report import parse_github_output
+
+# The runner's registered commands (its ActionCommandManager and the file-command era's
+# leftovers); names compare without regard to case.
+RUNNER_COMMANDS = frozenset(
+    {"set-env", "set-output", "save-state", "add-path", "add-mask", "add-matcher", "remove-matcher", "warning", "error",
+     "notice", "debug", "group", "endgroup", "echo", "stop-commands"}
+)  # fmt: skip
+ISSUED_BY_THE_ACTION = frozenset({"group", "endgroup", "error", "warning", "notice", "debug", "add-mask"})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    properties: dict[str, str]
+    data: str
+    line: str
+
+
+def _unescape(text: str, mapping: Iterable[tuple[str, str]]) -> str:
+    for escaped, plain in mapping:
+        text = text.replace(escaped, plain)
+    return text
+
+
+_DATA = (("%0D", "\r"), ("%0A", "\n"), ("%25", "%"))
+_PROPERTY = (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%"))
+
+
+def _parse_v2(line: str, registered: set[str]) -> Command | None:
+    message = line.lstrip()
+    end = message.find("::", 2)
+    if not message.startswith("::") or end < 0:
+        return None
+    name, _, raw = message[2:end].partition(" ")
+    if name.lower() not in registered:
+        return None
+    pairs = (item.partition("=") for item in raw.strip().split(",") if item)
+    properties = {key: _unescape(value, _PROPERTY) for key, eq, value in pairs if eq and key and value}
+    return Command(name.lower(), properties, _unescape(message[end + 2 :], _DATA), line)
+
+
+def _parse_v1(line: str, registered: set[str]) -> Command | None:
+    start = line.find("##[")
+    end = line.find("]", start)
+    if start < 0 or end < 0:
+        return None
+    name, _, raw = line[start + 3 : end].partition(" ")
+    if name.lower() not in registered:
+        return None
+    pairs = (item.partition("=") for item in raw.split(";") if item)
+    return Command(name.lower(), {key: value for key, eq, value in pairs if eq}, line[end + 1 :], line)
+
+
+def workflow_commands(log: str) -> list[Command]:
+    """The commands the runner would carry out for this log, in order."""
+    registered = set(RUNNER_COMMANDS)
+    stop_token = ""
+    commands: list[Command] = []
+    for line in re.split(r"\r\n|\r|\n", log):
+        command = _parse_v2(line, registered) or _parse_v1(line, registered)
+        if command is None:
+            continue
+        if stop_token:
+            if command.name == stop_token:
+                registered.discard(stop_token)
+                stop_token = ""
+            continue
+        if command.name == "stop-commands":
+            stop_token = command.data.lower()
+            registered.add(stop_token)
+            continue
+        commands.append(command)
+    return commands
+
+
+def log_problems(run: ActionRun) -> list[str]:
+    """What is wrong with a run's log: commands the action did not issue, or a secret shown."""
+    problems = [f"the runner would run '{c.name}' from: {c.line!r}" for c in run.commands if c.name not in ISSUED_BY_THE_ACTION]
+    masked_before: dict[str, int] = {}
+    lines = run.stdout.splitlines()
+    for number, line in enumerate(lines):
+        for secret in run.secrets:
+            if secret in line:
+                if line.startswith("::add-mask::"):
+                    masked_before.setdefault(secret, number)
+                elif secret not in masked_before:
+                    problems.append(f"secret shown before it was masked, line {number + 1}")
+    for secret in run.secrets:
+        if secret in run.stderr or secret in run.summary or any(secret in value for value in run.outputs.values()):
+            problems.append("a secret reached stderr, the summary or an output")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -27,6 +126,11 @@ class ActionRun:
     stderr: str
     outputs: dict[str, str]
     summary: str
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def commands(self) -> list[Command]:
+        return workflow_commands(self.stdout + "\n" + self.stderr)
 
     @property
     def errors(self) -> list[str]:
@@ -69,6 +173,18 @@ def github_env(event: str = "push", ref_name: str = "main", head_ref: str = "") 
     }
 
 
+def secrets_of(inputs: dict[str, str]) -> tuple[str, ...]:
+    """Values a run must never show: environment values and tokens (long enough to be real)."""
+    from deployer.settings import parse_environment
+
+    found: list[str] = []
+    if inputs.get("environment", "").strip():
+        with contextlib.suppress(ValueError):  # a malformed environment is refused without echoing it
+            found += parse_environment(inputs["environment"]).values()
+    found += [inputs[name] for name in ("github-token",) if inputs.get(name)]
+    return tuple(value for value in found if len(value) >= 8)
+
+
 @dataclass(frozen=True)
 class Step:
     """One prepared step: the environment the runner would give it and its file commands."""
@@ -76,10 +192,14 @@ class Step:
     env: dict[str, str]
     output: Path
     summary: Path
+    secrets: tuple[str, ...] = ()
 
     def result(self, returncode: int, stdout: str, stderr: str) -> ActionRun:
         outputs = parse_github_output(self.output.read_text() if self.output.is_file() else "")
-        return ActionRun(returncode, stdout, stderr, outputs, self.summary.read_text())
+        run = ActionRun(returncode, stdout, stderr, outputs, self.summary.read_text(), self.secrets)
+        problems = log_problems(run)
+        assert not problems, "log hygiene:\n" + "\n".join(problems)
+        return run
 
 
 def prepare(
@@ -107,7 +227,7 @@ def prepare(
         **(github if github is not None else github_env()),
         **input_env(inputs),
     }
-    return Step(env, output, summary)
+    return Step(env, output, summary, secrets_of(inputs))
 
 
 ENTRYPOINT = [sys.executable, str(ROOT / "entrypoint.py")]
