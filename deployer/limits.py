@@ -3,15 +3,17 @@
 The service model is what the installed SDK sends and it moves with AWS, so the
 deployer validates against it instead of hard-coding numbers. botocore does not check
 ``pattern`` client-side (the service does, after we have possibly mutated something),
-so patterns are checked here, before any call.
+so patterns are checked here, before any call. ``api_field(service, shape)`` gives any
+member's kind, range or length, pattern and allowed values, and checks a value
+against all of them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cache
 
 import botocore.session
 
@@ -41,52 +43,72 @@ ENV_TOTAL_BYTES = 4096
 DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Range:
-    low: float
-    high: float
+_WIDE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{5,6})")
 
 
-@dataclass(frozen=True)
-class LambdaLimits:
-    memory: Range
-    timeout: Range
-    description_max: int
-    alias_max: int
-    alias_pattern: re.Pattern[str]
-    env_name_pattern: re.Pattern[str]
-    function_name_pattern: re.Pattern[str]
-    role_pattern: re.Pattern[str]
-    layer_pattern: re.Pattern[str]
-    runtimes: tuple[str, ...]
-    architectures: tuple[str, ...]
+def full_match(pattern: str, value: str) -> bool:
+    return bool(_full(pattern).match(value))
 
 
-def _meta(model: Any, shape: str) -> dict[str, Any]:
-    return dict(model.shape_for(shape).metadata)
-
-
+@cache
 def _full(pattern: str) -> re.Pattern[str]:
-    # Service patterns are implicitly anchored on the whole value.
-    return re.compile(f"(?:{pattern})\\Z")
+    # Service patterns are implicitly anchored on the whole value. They are written for
+    # Java, whose \u10000 is one code point; Python spells that \U00010000.
+    python = _WIDE_ESCAPE.sub(lambda m: f"\\U{int(m.group(1), 16):08x}", pattern)
+    return re.compile(f"(?:{python})\\Z")
 
 
-@lru_cache(maxsize=1)
-def lambda_limits() -> LambdaLimits:
-    model = botocore.session.get_session().get_service_model("lambda")
-    memory = _meta(model, "MemorySize")
-    timeout = _meta(model, "Timeout")
-    alias = _meta(model, "Alias")
-    return LambdaLimits(
-        memory=Range(memory["min"], memory["max"]),
-        timeout=Range(timeout["min"], timeout.get("max", DOCUMENTED_MAX_TIMEOUT)),
-        description_max=_meta(model, "Description")["max"],
-        alias_max=alias["max"],
-        alias_pattern=_full(alias["pattern"]),
-        env_name_pattern=_full(_meta(model, "EnvironmentVariableName")["pattern"]),
-        function_name_pattern=_full(_meta(model, "FunctionName")["pattern"]),
-        role_pattern=_full(_meta(model, "RoleArn")["pattern"]),
-        layer_pattern=_full(_meta(model, "LayerVersionArn")["pattern"]),
-        runtimes=tuple(model.shape_for("Runtime").enum),
-        architectures=tuple(model.shape_for("Architecture").enum),
+@dataclass(frozen=True)
+class ApiField:
+    """One member of an AWS API as botocore's model defines it: its kind and constraints."""
+
+    service: str
+    shape: str
+    kind: str  # "string" or "integer"
+    low: float | None
+    high: float | None
+    pattern: str
+    enum: tuple[str, ...]
+
+    def check(self, value: str, unit: str = "") -> str | int:
+        """``value`` converted and checked against every constraint; ValueError says which failed."""
+        shown = value if len(value) <= 80 else value[:80] + "…"
+        if self.enum:
+            if value not in self.enum:
+                raise ValueError(f"'{shown}' is not one of: {', '.join(self.enum)}")
+            return value
+        if self.kind == "integer":
+            try:
+                number = int(value)
+            except ValueError:
+                raise ValueError(f"'{shown}' is not a whole number" + (f" of {unit}" if unit else "")) from None
+            low = -math.inf if self.low is None else self.low
+            high = math.inf if self.high is None else self.high
+            if not low <= number <= high:
+                raise ValueError(f"{number} is outside the allowed range {low:g}..{high:g}" + (f" {unit}" if unit else ""))
+            return number
+        if self.high is not None and len(value) > self.high:
+            raise ValueError(f"is {len(value)} characters long; the limit is {self.high:g}")
+        if self.low is not None and len(value) < self.low:
+            raise ValueError(f"is {len(value)} characters long; at least {self.low:g} are needed")
+        if self.pattern and not full_match(self.pattern, value):
+            raise ValueError(f"'{shown}' does not match the pattern AWS requires: {self.pattern}")
+        return value
+
+
+@cache
+def api_field(service: str, shape: str, documented_max: float | None = None) -> ApiField:
+    """The model's constraints for ``shape``; ``documented_max`` stands in where a botocore
+    release leaves the maximum out of the model."""
+    model = botocore.session.get_session().get_service_model(service).shape_for(shape)
+    meta = dict(model.metadata)
+    high = meta.get("max", documented_max)
+    return ApiField(
+        service,
+        shape,
+        "integer" if model.type_name in ("integer", "long") else "string",
+        meta.get("min"),
+        high,
+        str(meta.get("pattern", "")),
+        tuple(getattr(model, "enum", None) or ()),
     )

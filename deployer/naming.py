@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from .limits import lambda_limits
+from .limits import api_field, full_match
 
 _INVALID_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _HASH_LEN = 8
@@ -28,28 +28,28 @@ def ref_from_env(env: Mapping[str, str]) -> str:
 
 def alias_from_ref(ref: str) -> str:
     """Make ``ref`` a readable, valid alias name; ``""`` if nothing usable remains."""
-    limits = lambda_limits()
+    alias_max = int(api_field("lambda", "Alias").high or 0)
     name = _INVALID_RUN.sub("-", ref.removeprefix("refs/heads/")).strip("-")
     if not name:
         return ""
     if name.isdigit():
         # All-digit names would read as version numbers; Lambda refuses them.
         name = f"ref-{name}"
-    if len(name) > limits.alias_max:
+    if len(name) > alias_max:
         digest = hashlib.sha256(ref.encode()).hexdigest()[:_HASH_LEN]
-        name = f"{name[: limits.alias_max - _HASH_LEN - 1].rstrip('-')}-{digest}"
+        name = f"{name[: alias_max - _HASH_LEN - 1].rstrip('-')}-{digest}"
     return name
 
 
 def alias_problem(name: str) -> str:
     """Why ``name`` is not a valid alias, or ``""`` when it is."""
-    limits = lambda_limits()
+    field = api_field("lambda", "Alias")
     if not name:
         return "is empty"
-    if len(name) > limits.alias_max:
-        return f"is {len(name)} characters long; the limit is {limits.alias_max}"
+    if len(name) > (field.high or 0):
+        return f"is {len(name)} characters long; the limit is {field.high:g}"
     if name.isdigit():
         return "is all digits, which Lambda reserves for version numbers"
-    if not limits.alias_pattern.match(name):
+    if not full_match(field.pattern, name):
         return "may contain only letters, digits, '-' and '_'"
     return ""

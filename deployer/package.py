@@ -5,7 +5,7 @@ whatever the file times, the owner or the order the file system lists them in.
 Entries are sorted, stamped 1980-01-01 and given mode 0644 (0755 when executable).
 A ready ``.zip`` is used byte for byte. Symlinks are followed only while they stay
 inside the source; one that escapes is refused, as is any entry that would escape
-the archive root. ``requirements`` are installed as manylinux wheels for the
+the archive root, and any file name that is not valid UTF-8 (listed, escaped). ``requirements`` are installed as manylinux wheels for the
 function's runtime and architecture and zipped beside the code (code wins a clash).
 """
 
@@ -115,10 +115,12 @@ def _entry(name: str, executable: bool) -> zipfile.ZipInfo:
 
 def build_zip(files: Iterable[tuple[str, Path]]) -> tuple[bytes, int]:
     """Zip (name, path) pairs in name order; returns the bytes and the entry count."""
+    ordered = sorted(files, key=lambda pair: pair[0])
+    _refuse_non_utf8(name for name, _ in ordered)
     buffer = io.BytesIO()
     count = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
-        for name, path in sorted(files, key=lambda pair: pair[0]):
+        for name, path in ordered:
             executable = bool(path.stat().st_mode & 0o111)
             archive.writestr(_entry(name, executable), path.read_bytes(), compresslevel=COMPRESS_LEVEL)
             count += 1
@@ -152,6 +154,32 @@ def install_requirements(requirements: Path, runtime: str, architecture: str, ta
             f"input 'requirements' ({requirements.name})",
             "every package needs a manylinux wheel for the function's runtime and architecture",
         )
+
+
+def _printable(name: str) -> str:
+    """A file name as readable text, its undecodable bytes shown as \\xNN escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _refuse_non_utf8(names: Iterable[str]) -> None:
+    """Zip entry names are UTF-8 and Lambda's runtimes read them so: a file system name that
+    is not valid UTF-8 cannot be stored faithfully, so it is refused, not mangled."""
+    bad = sorted(_printable(name) for name in names if not _is_utf8(name))
+    if bad:
+        shown = ", ".join(f"'{name}'" for name in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise DeployError.of(
+            f"{len(bad)} file name(s) in the source are not valid UTF-8: {shown}",
+            "input 'source'",
+            "rename them to UTF-8 (for example with convmv), or leave them out with exclude",
+        )
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir gave surrogate escapes for undecodable bytes
+        return False
+    return True
 
 
 def build_artifact(

@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from .errors import DeployError, Problem
-from .limits import ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, lambda_limits
+from .limits import DOCUMENTED_MAX_TIMEOUT, ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, ApiField, api_field, full_match
 from .naming import alias_from_ref, alias_problem, ref_from_env
 from .schedule import ALL_AT_ONCE, Strategy, parse_duration, parse_strategy, parse_weight
 
@@ -31,6 +31,7 @@ ENVIRONMENT_MODES = ("merge", "replace")
 ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
 DEFAULT_WAIT_TIMEOUT = 300
 MAX_LAYERS = 5
+PLAIN_NAME_MAX = 64
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
 
@@ -86,6 +87,40 @@ INPUT_IDS = (
     "before-traffic-hook",
     "after-traffic-hook",
 )
+
+# Inputs that reach an AWS API as they are: each value is checked against that member's
+# length, range, pattern and allowed values in botocore's service model. List inputs
+# (layers, alarms) are checked line by line.
+API_FIELDS: Mapping[str, tuple[str, str]] = {
+    "function-name": ("lambda", "FunctionName"),
+    "handler": ("lambda", "Handler"),
+    "runtime": ("lambda", "Runtime"),
+    "role": ("lambda", "RoleArn"),
+    "architecture": ("lambda", "Architecture"),
+    "memory": ("lambda", "MemorySize"),
+    "timeout": ("lambda", "Timeout"),
+    "description": ("lambda", "Description"),
+    "layers": ("lambda", "LayerVersionArn"),
+    "alias": ("lambda", "Alias"),
+    "to-version": ("lambda", "Version"),
+    "alarms": ("cloudwatch", "AlarmName"),
+    "codedeploy-application": ("codedeploy", "ApplicationName"),
+    "codedeploy-group": ("codedeploy", "DeploymentGroupName"),
+    "before-traffic-hook": ("lambda", "FunctionName"),
+    "after-traffic-hook": ("lambda", "FunctionName"),
+}
+# Where a botocore release leaves a maximum out of its model, Lambda's documented one.
+DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
+UNITS = {"memory": "MB", "timeout": "seconds"}
+EXAMPLES = {
+    "function-name": "orders-api, or arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
+    "handler": "app.handler",
+    "role": "arn:aws:iam::123456789012:role/my-role",
+    "layers": "arn:aws:lambda:eu-west-1:123456789012:layer:NAME:VERSION",
+    "to-version": "41",
+    "before-traffic-hook": "orders-api-pretraffic",
+    "after-traffic-hook": "orders-api-posttraffic",
+}
 
 # The YAML/JSON form of `environment`: a flat mapping of names to scalars.
 ENVIRONMENT_SCHEMA: Mapping[str, Any] = {
@@ -193,7 +228,7 @@ class _Reader:
     def fail(self, name: str, what: str, hint: str = "") -> None:
         self.problems.append(Problem(what, f"input '{name}'", hint))
 
-    def parse(self, name: str, convert: Callable[[str], T]) -> T | None:
+    def parse(self, name: str, convert: Callable[[str], T], hint: str = "") -> T | None:
         """Apply ``convert`` to a given value; a ValueError becomes a problem."""
         value = self.given(name)
         if value is None:
@@ -201,8 +236,34 @@ class _Reader:
         try:
             return convert(value)
         except ValueError as exc:
-            self.fail(name, str(exc))
+            self.fail(name, str(exc), hint)
             return None
+
+    def api_text(self, name: str) -> str | None:
+        """A given value checked against its API member (see ``API_FIELDS``)."""
+        return self.parse(name, lambda value: str(_field(name).check(value)), _example(name))
+
+    def api_number(self, name: str) -> int | None:
+        return self.parse(name, lambda value: int(_field(name).check(value, UNITS.get(name, ""))))
+
+    def api_lines(self, name: str) -> tuple[str, ...]:
+        """A list input, each line checked against the API member."""
+        lines = tuple(_lines(self.raw(name)))
+        for line in lines:
+            try:
+                _field(name).check(line)
+            except ValueError as exc:
+                self.fail(name, str(exc), _example(name))
+        return lines
+
+
+def _example(name: str) -> str:
+    return f"for example: {EXAMPLES[name]}" if name in EXAMPLES else ""
+
+
+def _field(name: str) -> ApiField:
+    service, shape = API_FIELDS[name]
+    return api_field(service, shape, DOCUMENTED_MAX.get(name))
 
 
 def _boolean(value: str) -> bool:
@@ -278,12 +339,12 @@ def parse_environment(value: str) -> dict[str, str]:
 
 def environment_problems(variables: Mapping[str, str]) -> list[str]:
     """What Lambda would refuse in a complete set of variables (names only, never values)."""
-    limits = lambda_limits()
+    name_pattern = api_field("lambda", "EnvironmentVariableName").pattern
     problems = []
     for key in variables:
         if key in RESERVED_ENV_KEYS or key.startswith(RESERVED_ENV_PREFIX):
             problems.append(f"'{key}' is reserved by Lambda and cannot be set; rename it")
-        elif not limits.env_name_pattern.match(key):
+        elif not full_match(name_pattern, key):
             problems.append(f"'{key}' is not a valid name: start with a letter, then letters, digits or '_' (at least 2 characters)")
     size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
     if size > ENV_TOTAL_BYTES:
@@ -311,43 +372,23 @@ def _read_tags(reader: _Reader) -> dict[str, str]:
 
 
 def _read_layers(reader: _Reader) -> tuple[str, ...] | None:
-    value = reader.given("layers")
-    if value is None:
+    if reader.given("layers") is None:
         return None
-    layers = tuple(_lines(value))
-    pattern = lambda_limits().layer_pattern
-    for arn in layers:
-        if not pattern.match(arn):
-            reader.fail("layers", f"'{arn}' is not a layer version ARN", "use arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
+    layers = reader.api_lines("layers")
     if len(layers) > MAX_LAYERS:
         reader.fail("layers", f"{len(layers)} layers given; Lambda allows at most {MAX_LAYERS}")
     return layers
 
 
 def _read_function(reader: _Reader) -> FunctionSettings:
-    limits = lambda_limits()
-
-    def matches(pattern: re.Pattern[str], example: str) -> Callable[[str], str]:
-        def convert(value: str) -> str:
-            if not pattern.match(value):
-                raise ValueError(f"'{value}' is not valid; expected something like {example}")
-            return value
-
-        return convert
-
-    def description(value: str) -> str:
-        if len(value) > limits.description_max:
-            raise ValueError(f"is {len(value)} characters long; Lambda allows {limits.description_max}")
-        return value
-
     return FunctionSettings(
-        handler=reader.given("handler"),
-        runtime=reader.parse("runtime", _choice(limits.runtimes)),
-        role=reader.parse("role", matches(limits.role_pattern, "arn:aws:iam::123456789012:role/my-role")),
-        architecture=reader.parse("architecture", _choice(limits.architectures)),
-        memory=reader.parse("memory", _integer_in(limits.memory.low, limits.memory.high, "MB")),
-        timeout=reader.parse("timeout", _integer_in(limits.timeout.low, limits.timeout.high, "seconds")),
-        description=reader.parse("description", description),
+        handler=reader.api_text("handler"),
+        runtime=reader.api_text("runtime"),
+        role=reader.api_text("role"),
+        architecture=reader.api_text("architecture"),
+        memory=reader.api_number("memory"),
+        timeout=reader.api_number("timeout"),
+        description=reader.api_text("description"),
         layers=_read_layers(reader),
         environment=_read_environment(reader),
         environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
@@ -355,12 +396,31 @@ def _read_function(reader: _Reader) -> FunctionSettings:
     )
 
 
+def _in_workspace(reader: _Reader, name: str, value: str, base: Path) -> Path | None:
+    """``value`` resolved against the workspace; None (and a problem) if it leads outside,
+    directly (``../elsewhere``, an absolute path) or through a symlink."""
+    path = base / value
+    root, real = base.resolve(), path.resolve()
+    if real == root or root in real.parents:
+        return path
+    leads = f" (it leads to {real})" if not Path(value).is_absolute() else ""
+    reader.fail(
+        name,
+        f"'{value}' is outside the workspace {root}{leads}",
+        "give a path inside the repository checkout; symlinks must stay inside it too",
+    )
+    return None
+
+
 def _read_source(reader: _Reader, base: Path) -> Path:
-    source = base / reader.raw("source")
+    value = reader.raw("source")
+    source = _in_workspace(reader, "source", value, base)
+    if source is None:
+        return base / value
     if not source.exists():
-        reader.fail("source", f"'{reader.raw('source')}' does not exist under {base}", "give a directory, a file or a .zip")
+        reader.fail("source", f"'{value}' does not exist under {base}", "give a directory, a file or a .zip")
     elif source.is_file() and source.suffix == ".zip" and not zipfile.is_zipfile(source):
-        reader.fail("source", f"'{reader.raw('source')}' ends in .zip but is not a zip archive")
+        reader.fail("source", f"'{value}' ends in .zip but is not a zip archive")
     return source
 
 
@@ -368,8 +428,8 @@ def _read_requirements(reader: _Reader, base: Path, source: Path) -> Path | None
     value = reader.given("requirements")
     if value is None:
         return None
-    path = base / value
-    if not path.is_file():
+    path = _in_workspace(reader, "requirements", value, base)
+    if path is not None and not path.is_file():
         reader.fail("requirements", f"'{value}' is not a file under {base}")
     if source.suffix == ".zip":
         reader.fail(
@@ -377,7 +437,7 @@ def _read_requirements(reader: _Reader, base: Path, source: Path) -> Path | None
             "cannot be combined with a ready .zip source",
             "vendor the packages into the zip yourself, or give a directory as source",
         )
-    return path
+    return path or base / value
 
 
 def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
@@ -410,13 +470,14 @@ def _read_region(reader: _Reader, env: Mapping[str, str]) -> str:
 
 
 def _read_function_name(reader: _Reader) -> str:
-    name = reader.given("function-name")
-    if name is None:
+    if reader.given("function-name") is None:
         reader.fail("function-name", "is required", "give the function's name or ARN")
         return ""
-    if not lambda_limits().function_name_pattern.match(name) or len(name) > 140:
-        reader.fail("function-name", f"'{name}' is not a function name or ARN", "names use letters, digits, '-' and '_' (at most 64)")
-    return name
+    name = reader.api_text("function-name")
+    if name is not None and ":" not in name and len(name) > PLAIN_NAME_MAX:
+        # The model's 140 is for an ARN; a plain name may have 64 characters.
+        reader.fail("function-name", f"is {len(name)} characters long; a function name may have {PLAIN_NAME_MAX}")
+    return name or ""
 
 
 def _json(value: str) -> Any:
@@ -442,27 +503,28 @@ def _read_rollout(reader: _Reader) -> RolloutSettings:
         command=reader.parse("command", _choice(COMMANDS)) or "deploy",
         strategy=strategy,
         canary_weight=reader.parse("canary-weight", parse_weight),
-        to_version=reader.parse("to-version", _version_number),
-        alarms=tuple(_lines(reader.raw("alarms"))),
+        to_version=_read_to_version(reader),
+        alarms=reader.api_lines("alarms"),
         max_error_rate=reader.parse("max-error-rate", _rate),
         min_invocations=reader.parse("min-invocations", _integer_in(1, 10**9, "invocations")) or 20,
         health_interval=reader.parse("health-interval", _seconds_between(1, 3600)) or 10.0,
         smoke_payload=reader.parse("smoke-payload", _json_text),
         smoke_expect=reader.parse("smoke-expect", _json),
         engine=reader.parse("engine", _choice(ENGINES)) or "native",
-        codedeploy_application=reader.given("codedeploy-application"),
-        codedeploy_group=reader.given("codedeploy-group"),
-        before_traffic_hook=reader.given("before-traffic-hook"),
-        after_traffic_hook=reader.given("after-traffic-hook"),
+        codedeploy_application=reader.api_text("codedeploy-application"),
+        codedeploy_group=reader.api_text("codedeploy-group"),
+        before_traffic_hook=reader.api_text("before-traffic-hook"),
+        after_traffic_hook=reader.api_text("after-traffic-hook"),
     )
     _check_rollout_combinations(reader, rollout)
     return rollout
 
 
-def _version_number(value: str) -> str:
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"'{value}' is not a published version number (1, 2, 3, ...)")
-    return value
+def _read_to_version(reader: _Reader) -> str | None:
+    version = reader.api_text("to-version")
+    if version is not None and (not version.isdigit() or int(version) < 1):
+        reader.fail("to-version", f"'{version}' is not a published version number (1, 2, 3, ...)")
+    return version
 
 
 def _seconds_between(low: float, high: float) -> Callable[[str], float]:

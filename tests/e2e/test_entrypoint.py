@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ def test_dry_run_plans_without_changing_anything(fast: Sandbox, workspace: Path,
         ({"alias": "123"}, "input 'alias': '123' is all digits"),
         ({"dry-run": "maybe"}, "input 'dry-run': 'maybe' is not a boolean"),
         ({"role": ""}, "creating it needs role"),
+        ({"source": "../elsewhere"}, "input 'source': '../elsewhere' is outside the workspace"),
+        ({"handler": "handler. handler"}, "input 'handler': 'handler. handler' does not match the pattern AWS requires"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(
@@ -104,6 +107,14 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(
     assert "❌ Failed" in run.summary
     assert lambda_client.list_functions()["Functions"] == []
     assert not any(op.startswith(("Create", "Update", "Publish")) for op, _ in fast.fidelity.refusals)  # type: ignore[union-attr]
+
+
+def test_a_file_name_that_is_not_utf8_is_a_clear_error_not_a_bug(fast: Sandbox, workspace: Path, create: dict[str, str]) -> None:
+    os.close(os.open(os.fsencode(workspace / "app") + b"/r\xe9sum\xe9.py", os.O_CREAT | os.O_WRONLY))
+    run = run_action(workspace, fast, create)
+    assert run.returncode == 1
+    assert any("are not valid UTF-8: 'r\\xe9sum\\xe9.py'" in line for line in run.errors), run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
 
 
 def test_missing_required_input(fast: Sandbox, workspace: Path) -> None:

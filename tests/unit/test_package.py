@@ -180,3 +180,14 @@ def test_a_requirement_without_a_matching_wheel_is_explained(tmp_path: Path) -> 
     requirements.write_text(f"--no-index\n--find-links {tmp_path}\nnot-there==9.9\n")
     with pytest.raises(DeployError, match=r"pip could not install the requirements for python3\.12/x86_64"):
         build_artifact(root, requirements=requirements, runtime="python3.12")
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_with_its_escaped_name(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "ok.py").write_text("x = 1\n")
+    os.close(os.open(os.fsencode(source) + b"/caf\xe9.py", os.O_CREAT | os.O_WRONLY))
+    with pytest.raises(DeployError) as caught:
+        build_artifact(source)
+    assert "1 file name(s) in the source are not valid UTF-8: 'caf\\xe9.py'" in str(caught.value)
+    assert build_artifact(source, exclude=("caf*",)).file_count == 1  # excluded, it is no longer in the way

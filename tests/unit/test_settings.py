@@ -106,16 +106,16 @@ def test_region_prefers_the_input_then_aws_region(workspace: Path) -> None:
         ({"environment-mode": "append"}, "'append' is not one of: merge, replace"),
         ({"dry-run": "yes"}, "'yes' is not a boolean; use true or false"),
         ({"runtime": "python9"}, "input 'runtime': 'python9' is not one of:"),
-        ({"role": "deployer"}, "input 'role': 'deployer' is not valid; expected something like arn:aws:iam::"),
-        ({"layers": "my-layer"}, "'my-layer' is not a layer version ARN"),
+        ({"role": "deployer"}, "input 'role': 'deployer' does not match the pattern AWS requires: arn:"),
+        ({"layers": "my-layer"}, "'my-layer' does not match the pattern AWS requires"),
         ({"layers": "\n".join([LAYER] * 6)}, "6 layers given; Lambda allows at most 5"),
         ({"tags": "aws:owner=me"}, "reserved 'aws:' prefix"),
         ({"tags": "not a pair"}, "line 1 is not KEY=VALUE"),
         ({"aws-region": "Europe"}, "'Europe' is not an AWS region name"),
         ({"wait-timeout": "-1"}, "input 'wait-timeout': -1 is outside the allowed range"),
-        ({"function-name": "my function"}, "input 'function-name': 'my function' is not a function name or ARN"),
+        ({"function-name": "my function"}, "input 'function-name': 'my function' does not match the pattern AWS requires"),
         ({"function-name": ""}, "input 'function-name': is required"),
-        ({"description": "d" * 300}, "input 'description': is 300 characters long; Lambda allows 256"),
+        ({"description": "d" * 300}, "input 'description': is 300 characters long; the limit is 256"),
         ({"requirements": "nope.txt"}, "input 'requirements': 'nope.txt' is not a file"),
     ],
 )
@@ -234,7 +234,7 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         ({"codedeploy-group": "g"}, "input 'codedeploy-group': only applies to engine: codedeploy"),
         ({"command": "undo"}, "'undo' is not one of: deploy, promote, rollback"),
         ({"to-version": "3"}, "input 'to-version': only applies to command: rollback"),
-        ({"to-version": "latest", "command": "rollback"}, "'latest' is not a published version number"),
+        ({"to-version": "latest", "command": "rollback"}, "'latest' does not match the pattern AWS requires: (\\$LATEST|[0-9]+)"),
         ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not a weight"),
         ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
         ({"canary-weight": "10%", "strategy": "Canary10Percent5Minutes"}, "cannot be combined with a gradual strategy"),
@@ -243,3 +243,93 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
 def test_bad_rollout_input_is_explained(workspace: Path, inputs: dict[str, str], expected: str) -> None:
     found = problems(workspace, **inputs)
     assert any(expected in problem for problem in found), found
+
+
+# A valid value for every input that maps to an API member; the invalid ones below are
+# derived from the model's own constraints, not listed by hand.
+VALID_API_VALUES = {
+    "function-name": "orders",
+    "handler": "app.handler",
+    "runtime": "python3.12",
+    "role": ROLE,
+    "architecture": "arm64",
+    "memory": "512",
+    "timeout": "30",
+    "description": "Orders API",
+    "layers": LAYER,
+    "alias": "live",
+    "to-version": "3",
+    "alarms": "orders-errors",
+    "codedeploy-application": "orders-app",
+    "codedeploy-group": "orders-group",
+    "before-traffic-hook": "orders-pre",
+    "after-traffic-hook": "orders-post",
+}
+CONTEXT = {  # other inputs an input is only valid with
+    "to-version": {"command": "rollback"},
+    "codedeploy-application": {"engine": "codedeploy", "codedeploy-group": "g", "strategy": "AllAtOnce"},
+    "codedeploy-group": {"engine": "codedeploy", "codedeploy-application": "a", "strategy": "AllAtOnce"},
+    "before-traffic-hook": {"engine": "codedeploy", "codedeploy-application": "a", "codedeploy-group": "g", "strategy": "AllAtOnce"},
+    "after-traffic-hook": {"engine": "codedeploy", "codedeploy-application": "a", "codedeploy-group": "g", "strategy": "AllAtOnce"},
+}
+
+
+def model_violations(service: str, shape: str, valid: str) -> list[str]:
+    """Values that break one constraint each of the model's shape, built from the model."""
+    import re
+
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service).shape_for(shape)
+    meta = model.metadata
+    bad: list[str] = []
+    if getattr(model, "enum", None):
+        bad.append("not-" + model.enum[0])
+    if model.type_name == "integer":
+        bad += [str(meta["min"] - 1)] if "min" in meta else []
+        bad += [str(meta["max"] + 1)] if "max" in meta else []
+        bad.append("twelve")
+    elif "max" in meta:
+        bad.append((valid + "x" * int(meta["max"]))[: int(meta["max"]) + 1])
+    if "pattern" in meta:
+        anchored = re.compile(f"(?:{meta['pattern']})\\Z")
+        # Inputs are trimmed, and list inputs split into lines, so break the middle of a line.
+        bad += [c for c in (valid + " x", "ä" + valid, valid + "/..", valid + "!") if not anchored.match(c)][:2]
+    return bad
+
+
+def test_every_api_input_follows_every_constraint_of_the_model(workspace: Path) -> None:
+    from deployer.settings import API_FIELDS
+
+    assert set(VALID_API_VALUES) == set(API_FIELDS)
+    checked = 0
+    for name, (service, shape) in API_FIELDS.items():
+        load(workspace, **{**CONTEXT.get(name, {}), name: VALID_API_VALUES[name]})
+        for bad in model_violations(service, shape, VALID_API_VALUES[name]):
+            found = problems(workspace, **{**CONTEXT.get(name, {}), name: bad})
+            assert any(f"input '{name}'" in problem for problem in found), (name, bad, found)
+            checked += 1
+    assert checked >= 30
+
+
+def test_a_handler_with_a_space_is_refused(workspace: Path) -> None:
+    assert any(
+        "input 'handler': 'app handler' does not match the pattern AWS requires: [^\\s]+" in p
+        for p in problems(workspace, handler="app handler")
+    )
+
+
+def test_paths_must_stay_inside_the_workspace(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "handler.py").write_text("x = 1\n")
+    (elsewhere / "requirements.txt").write_text("six\n")
+    (workspace / "linked").symlink_to(elsewhere)
+    cases = {
+        "source": ["../" + elsewhere.name, str(elsewhere), "linked"],
+        "requirements": ["../" + elsewhere.name + "/requirements.txt", "linked/requirements.txt"],
+    }
+    for name, values in cases.items():
+        for value in values:
+            found = problems(workspace, **{name: value})
+            assert any(f"input '{name}': '{value}' is outside the workspace" in p for p in found), (value, found)
+    load(workspace, source="app")  # inside is fine
