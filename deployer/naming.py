@@ -2,14 +2,18 @@
 
 Lambda alias names are 1..128 characters of letters, digits, ``-`` and ``_``, and not
 all digits (pattern and length from botocore's model). A branch like
-``feature/login-page`` becomes ``feature-login-page``; a name that must be shortened
-keeps a short hash of the original so two long branches never collide.
+``feature/login-page`` becomes ``feature-login-page``; accented letters lose their
+accents (``fëature`` -> ``feature``); a name that must be shortened keeps a short hash
+of the original so two long branches never collide; a ref with nothing usable left
+(``日本語``) becomes ``ref-`` and its hash. Every non-empty ref gives a valid alias, and
+the same ref always the same one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from .limits import api_field, full_match
@@ -27,16 +31,19 @@ def ref_from_env(env: Mapping[str, str]) -> str:
 
 
 def alias_from_ref(ref: str) -> str:
-    """Make ``ref`` a readable, valid alias name; ``""`` if nothing usable remains."""
-    alias_max = int(api_field("lambda", "Alias").high or 0)
-    name = _INVALID_RUN.sub("-", ref.removeprefix("refs/heads/")).strip("-")
-    if not name:
+    """Make ``ref`` a readable, valid alias name; ``""`` only for an empty ref."""
+    if not ref:
         return ""
+    alias_max = int(api_field("lambda", "Alias").high or 0)
+    digest = hashlib.sha256(ref.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_LEN]
+    ascii_ref = unicodedata.normalize("NFKD", ref.removeprefix("refs/heads/")).encode("ascii", "ignore").decode()
+    name = _INVALID_RUN.sub("-", ascii_ref).strip("-")
+    if not name:
+        return f"ref-{digest}"
     if name.isdigit():
         # All-digit names would read as version numbers; Lambda refuses them.
         name = f"ref-{name}"
     if len(name) > alias_max:
-        digest = hashlib.sha256(ref.encode()).hexdigest()[:_HASH_LEN]
         name = f"{name[: alias_max - _HASH_LEN - 1].rstrip('-')}-{digest}"
     return name
 

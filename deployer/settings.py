@@ -9,6 +9,7 @@ the first mutating call. Environment values never appear in a problem's text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -400,9 +401,18 @@ def _in_workspace(reader: _Reader, name: str, value: str, base: Path) -> Path | 
     """``value`` resolved against the workspace; None (and a problem) if it leads outside,
     directly (``../elsewhere``, an absolute path) or through a symlink."""
     path = base / value
-    root, real = base.resolve(), path.resolve()
-    if real == root or root in real.parents:
-        return path
+    if "\0" in value:
+        reader.fail(name, "contains a NUL character, which no path can hold")
+        return None
+    try:
+        root, real = base.resolve(), path.resolve()
+        if real == root or root in real.parents:
+            with contextlib.suppress(FileNotFoundError):  # the caller says what is missing
+                path.stat()
+            return path
+    except (OSError, RuntimeError) as error:  # too long, a symlink loop, no permission, ...
+        reader.fail(name, f"'{value}' cannot be read: {getattr(error, 'strerror', None) or error}")
+        return None
     leads = f" (it leads to {real})" if not Path(value).is_absolute() else ""
     reader.fail(
         name,

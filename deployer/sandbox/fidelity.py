@@ -196,6 +196,7 @@ class LambdaFidelity:
         if barrier is not None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()  # outside the lock, so the others can arrive
+            self._barriers.pop(route.operation, None)  # one round only: retries go straight through
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)

@@ -245,8 +245,10 @@ def run_action(
     return step.result(done.returncode, done.stdout, done.stderr)
 
 
-def start_action(workspace: Path, sandbox: Sandbox, inputs: dict[str, str]) -> tuple[subprocess.Popen[str], Step]:
+def start_action(
+    workspace: Path, sandbox: Sandbox, inputs: dict[str, str], file_commands: Path | None = None
+) -> tuple[subprocess.Popen[str], Step]:
     """Start the step without waiting, for tests that act while it runs."""
-    step = prepare(workspace, sandbox, inputs)
+    step = prepare(workspace, sandbox, inputs, file_commands=file_commands)
     process = subprocess.Popen(ENTRYPOINT, cwd=workspace, env=step.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return process, step

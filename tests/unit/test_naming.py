@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from deployer.naming import alias_from_ref, alias_problem, ref_from_env
@@ -15,8 +17,9 @@ from deployer.naming import alias_from_ref, alias_problem, ref_from_env
         ("fix__under_score", "fix__under_score"),
         ("--weird//name--", "weird-name"),
         ("1234", "ref-1234"),
-        ("ünïcode", "n-code"),
-        ("///", ""),
+        ("ünïcode/straße", "unicode-strae"),
+        ("///", "ref-" + hashlib.sha256(b"///").hexdigest()[:8]),
+        ("日本語", "ref-" + hashlib.sha256("日本語".encode()).hexdigest()[:8]),
         ("", ""),
     ],
 )
