@@ -23,6 +23,7 @@ R4 ``CodeSha256`` precondition: PublishVersion whose CodeSha256 differs from
    ``CodeSHA256 (<given>) is different from current CodeSHA256 in $LATEST (<current>).
    Please try again with the CodeSHA256 in $LATEST.`` (API reference, PublishVersion
    "CodeSha256"; the status and the message as the live service answers them.)
+   A publish that breaks both R3 and R4 gets R4's answer.
 R5 alias validation: alias names must match ``(?!^[0-9]+$)([a-zA-Z0-9-_]+)`` and
    be 1-128 characters; RoutingConfig may name one additional, published version,
    different from FunctionVersion, with a weight strictly between 0 and 1.
@@ -242,23 +243,20 @@ class LambdaFidelity:
                     "ResourceConflictException",
                     f"The operation cannot be performed at this time. An update is in progress for resource: {route.function}",
                 )
-            if request.get("RevisionId") and request["RevisionId"] != record.revision:  # R3
-                raise Refusal(
-                    412,
-                    "PreconditionFailedException",
-                    _STALE_REVISION,
-                )
-        if op == "PublishVersion" and record:
             current = record.latest.get("CodeSha256")
-            if request.get("CodeSha256") and request["CodeSha256"] != current:  # R4
+            # R4 before R3: a publish that fails both gets the 400, the answer that only its
+            # message tells apart, so the deployer's reading of it is what gets tested.
+            if op == "PublishVersion" and request.get("CodeSha256") and request["CodeSha256"] != current:  # R4
                 raise Refusal(
                     400,
                     "InvalidParameterValueException",
                     f"CodeSHA256 ({request['CodeSha256']}) is different from current CodeSHA256 in $LATEST ({current}). "
                     "Please try again with the CodeSHA256 in $LATEST.",
                 )
-            if record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
-                return self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False)
+            if request.get("RevisionId") and request["RevisionId"] != record.revision:  # R3
+                raise Refusal(412, "PreconditionFailedException", _STALE_REVISION)
+        if op == "PublishVersion" and record and record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
+            return self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False)
         if op in ("CreateAlias", "UpdateAlias"):
             self._check_alias(route, request, record)
         return None

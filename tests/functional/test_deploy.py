@@ -159,6 +159,8 @@ def test_a_concurrent_change_before_publish_publishes_nothing(
         run(workspace)
     message = str(caught.value)
     assert "nothing of ours was published" in message and "alias 'live' was left as it was" in message
+    # Lambda's answer was the CodeSha256 guard's plain 400, recognised by its message.
+    assert ("PublishVersion", "InvalidParameterValueException") in sandbox.fidelity.refusals  # type: ignore[union-attr]
     assert versions(lambda_client) == ["1"]
     assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
 
