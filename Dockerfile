@@ -21,6 +21,8 @@ RUN python3 -m venv /opt/venv \
 
 COPY deployer /app/deployer
 COPY entrypoint.py /app/entrypoint.py
+# The CLI's --help is each input's description here; the action reads nothing else from it.
+COPY action.yml /app/action.yml
 
 # Exec form, calling Python directly: /bin/sh (dash) would drop INPUT_FUNCTION-NAME
 # and every other variable whose name contains a hyphen.

@@ -1,8 +1,9 @@
-"""Command line: ``python -m deployer deploy|plan|promote|rollback|demo`` over the action's engine.
+"""Command line: ``python -m deployer deploy|plan|promote|rollback|cleanup|demo`` over the action's engine.
 
-Every action input is a ``--flag`` of the same name; list inputs (exclude, layers,
-environment, tags) may be repeated. Progress goes to stderr; ``--json`` prints a
-machine-readable result on stdout.
+Every action input is a ``--flag`` of the same name, and its help is the input's
+description in action.yml (read at run time, so the two cannot drift apart); list
+inputs (exclude, layers, environment, tags, alarms) may be repeated. Progress goes to
+stderr; ``--json`` prints a machine-readable result on stdout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
 
 from . import __version__, report
 from .github import ConsoleIO
@@ -19,29 +23,53 @@ from .pipeline import main as run_pipeline
 from .settings import INPUT_IDS
 
 LIST_INPUTS = frozenset({"exclude", "layers", "environment", "tags", "alarms"})
-BOOLEAN_INPUTS = frozenset({"dry-run"})
+BOOLEAN_INPUTS = frozenset({"dry-run", "comment"})
+ACTION_YML = Path(__file__).resolve().parent.parent / "action.yml"
 
 
-def _add_inputs(parser: argparse.ArgumentParser) -> None:
+def input_descriptions(path: Path = ACTION_YML) -> dict[str, str]:
+    """Each input's description and default, as action.yml declares them."""
+    try:
+        declared = yaml.safe_load(path.read_text(encoding="utf-8"))["inputs"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return {}  # an install without action.yml: the flags still work, without their help
+    described = {}
+    for name, spec in declared.items():
+        default = spec.get("default")
+        shown = f" (default: {default})" if default not in (None, "") and "${{" not in str(default) else ""
+        described[name] = str(spec.get("description", "")).replace("%", "%%") + shown
+    return described
+
+
+def _add_inputs(parser: argparse.ArgumentParser, described: dict[str, str]) -> None:
     for input_id in INPUT_IDS:
         flag = f"--{input_id}"
+        text = described.get(input_id, "")
         if input_id in LIST_INPUTS:
-            parser.add_argument(flag, action="append", metavar="VALUE", help="may be repeated")
+            parser.add_argument(flag, action="append", metavar="VALUE", help=f"{text} May be repeated.".strip())
         elif input_id in BOOLEAN_INPUTS:
-            parser.add_argument(flag, nargs="?", const="true", metavar="true|false")
+            parser.add_argument(flag, nargs="?", const="true", metavar="true|false", help=text)
         else:
-            parser.add_argument(flag, metavar="VALUE")
+            parser.add_argument(flag, metavar="VALUE", help=text)
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+SUBCOMMANDS = {
+    "deploy": "package, update, publish and move the alias",
+    "plan": "show what deploy would do; change nothing",
+    "promote": "move the alias wholly to its canary version",
+    "rollback": "move the alias wholly back to its stable version (or --to-version)",
+    "cleanup": "delete the alias, its function URL and the URL's permissions, then prune with --keep-versions",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m deployer", description="Ship AWS Lambda functions safely.")
     parser.add_argument("--version", action="version", version=f"lambda-deploy {__version__}")
     commands = parser.add_subparsers(dest="subcommand", required=True)
-    _add_inputs(commands.add_parser("deploy", help="package, update, publish and move the alias"))
-    _add_inputs(commands.add_parser("plan", help="show what deploy would do; change nothing"))
-    _add_inputs(commands.add_parser("promote", help="move the alias wholly to its canary version"))
-    _add_inputs(commands.add_parser("rollback", help="move the alias wholly back to its stable version (or --to-version)"))
+    described = input_descriptions()
+    for name, text in SUBCOMMANDS.items():
+        _add_inputs(commands.add_parser(name, help=text, description=text), described)
     demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
     demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -55,7 +83,7 @@ def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
             inputs[input_id] = "\n".join(value) if isinstance(value, list) else value
     if args.subcommand == "plan":
         inputs["dry-run"] = "true"
-    if args.subcommand in ("promote", "rollback"):
+    if args.subcommand in ("promote", "rollback", "cleanup"):
         inputs["command"] = args.subcommand
     return inputs
 

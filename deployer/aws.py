@@ -19,6 +19,7 @@ call of every client is counted in one ``CallLog``, waiter polls included.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections import Counter
@@ -29,7 +30,9 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -52,8 +55,8 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from . import __version__
-from .errors import ConflictError, ConnectionLost, DeployError
-from .model import AliasState, FunctionConfig, FunctionState
+from .errors import ConflictError, ConnectionLost, DeployError, Problem
+from .model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle
 
 RETRY_ATTEMPTS = 5
 CONFLICT_RETRIES = 5
@@ -92,10 +95,73 @@ def client_config(read_timeout: float = READ_TIMEOUT) -> Config:
     )
 
 
-def make_session(region: str) -> boto3.session.Session:
+@dataclass(frozen=True)
+class WebIdentity:
+    """Assume ``role_arn`` with a web identity token from ``token`` (GitHub's OIDC)."""
+
+    role_arn: str
+    session_name: str
+    duration: int
+    token: Callable[[], str]
+
+
+TRUST_HINT = (
+    "the role's trust policy must allow sts:AssumeRoleWithWebIdentity for the federated principal "
+    "token.actions.githubusercontent.com, with this audience and a 'sub' condition that matches this repository and ref"
+)
+
+
+def _assume(session: boto3.session.Session, identity: WebIdentity) -> None:
+    """Assume the role now, so a refusal is explained as such and not at the first call."""
+    action, where = f"assuming role {identity.role_arn} with GitHub's OIDC token", "input 'role-to-assume'"
+    try:
+        with translated(action, where):
+            session.get_credentials().get_frozen_credentials()
+    except ConnectionLost:
+        raise
+    except DeployError as error:
+        if not isinstance(error.__context__, ClientError):
+            raise  # the token endpoint's own error says what to check
+        raise DeployError(*error.problems, Problem("AWS refused the role", where, TRUST_HINT)) from None
+
+
+class _WebIdentityProvider(CredentialProvider):  # type: ignore[misc]
+    """botocore's own AssumeRoleWithWebIdentity fetcher as the session's first credential
+    source. Its credentials refresh themselves before they expire (a new token, a new
+    AssumeRoleWithWebIdentity), so a rollout longer than role-duration-seconds goes on."""
+
+    METHOD = "lambda-deploy-web-identity"
+    CANONICAL_NAME = "custom-lambda-deploy-web-identity"
+
+    def __init__(self, refresh: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
+        self._refresh = refresh
+
+    def load(self) -> DeferredRefreshableCredentials:
+        return DeferredRefreshableCredentials(method=self.METHOD, refresh_using=self._refresh)
+
+
+def make_session(region: str, identity: WebIdentity | None = None, mask: Callable[[str], None] = lambda _: None) -> boto3.session.Session:
     # The region is resolved by Settings and passed explicitly: some botocore
     # releases ignore AWS_REGION. AWS_ENDPOINT_URL is honoured by botocore itself.
-    return boto3.session.Session(region_name=region)
+    core = botocore.session.Session()
+    core.set_config_variable("region", region)
+    if identity is not None:
+        fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
+            client_creator=core.create_client,  # it asks for an unsigned STS client itself
+            web_identity_token_loader=identity.token,
+            role_arn=identity.role_arn,
+            extra_args={"RoleSessionName": identity.session_name, "DurationSeconds": identity.duration},
+        )
+
+        def refresh() -> dict[str, Any]:
+            credentials: dict[str, Any] = fetcher.fetch_credentials()
+            for key in ("access_key", "secret_key", "token"):
+                mask(str(credentials.get(key) or ""))
+            return credentials
+
+        core.get_component("credential_provider").insert_before("env", _WebIdentityProvider(refresh))
+    return boto3.session.Session(botocore_session=core, region_name=region)
 
 
 class CallLog:
@@ -192,6 +258,21 @@ def translated(action: str, where: str) -> Iterator[None]:
         raise answer from None
 
 
+def _newest(versions: list[dict[str, Any]]) -> FunctionConfig | None:
+    newest = max(versions, key=lambda version: int(version["Version"]), default=None)
+    return FunctionConfig.from_api(newest) if newest else None
+
+
+@contextmanager
+def _gone_is_fine() -> Iterator[None]:
+    """Deleting what is already gone is done: cleanup meets partial states."""
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) != NOT_FOUND:
+            raise
+
+
 def same_weights(have: Mapping[str, float], want: Mapping[str, float]) -> bool:
     return have.keys() == want.keys() and all(abs(float(have[k]) - float(want[k])) < 1e-9 for k in want)
 
@@ -223,7 +304,10 @@ class LambdaGateway:
 
     # --- reading ---------------------------------------------------------------
 
-    def read_state(self, function_name: str, alias: str) -> FunctionState:
+    def read_state(self, function_name: str, alias: str, aliases: bool = False, url: bool = False) -> FunctionState:
+        """$LATEST, the newest version (every version number on the way), the alias; with
+        ``aliases`` every alias too (for pruning), with ``url`` the alias's function URL and
+        our public-URL statements. Only what is asked for is read."""
         with translated("reading the function", f"function '{function_name}'"):
             try:
                 got = self._lambda.get_function(FunctionName=function_name)
@@ -231,21 +315,54 @@ class LambdaGateway:
                 if _code(error) == NOT_FOUND:
                     return FunctionState(latest=None, published=None, alias=None)
                 raise
+        versions = self.versions(function_name)
+        newest = _newest(versions)
+        lifecycle = Lifecycle(
+            versions=tuple(v["Version"] for v in versions),
+            aliases=self.list_aliases(function_name) if aliases else (),
+            url=self.function_url(function_name, alias) if url else None,
+            statements=self.url_statements(function_name, alias) if url else frozenset(),
+        )
         return FunctionState(
             latest=FunctionConfig.from_api(got["Configuration"]),
-            published=self._newest_version(function_name),
+            published=newest,
             alias=self.get_alias(function_name, alias),
             tags=dict(got.get("Tags") or {}),
+            lifecycle=lifecycle,
         )
 
-    def _newest_version(self, function_name: str) -> FunctionConfig | None:
-        newest: dict[str, Any] | None = None
+    def versions(self, function_name: str) -> list[dict[str, Any]]:
+        """Every published version (not $LATEST), through every page."""
         with translated("listing versions", f"function '{function_name}'"):
-            for page in self._lambda.get_paginator("list_versions_by_function").paginate(FunctionName=function_name):
-                for version in page["Versions"]:
-                    if version["Version"] != "$LATEST" and (newest is None or int(version["Version"]) > int(newest["Version"])):
-                        newest = version
-        return FunctionConfig.from_api(newest) if newest else None
+            pages = self._lambda.get_paginator("list_versions_by_function").paginate(FunctionName=function_name)
+            return [version for page in pages for version in page["Versions"] if version["Version"] != "$LATEST"]
+
+    def list_aliases(self, function_name: str) -> tuple[AliasState, ...]:
+        with translated("listing aliases", f"function '{function_name}'"):
+            pages = self._lambda.get_paginator("list_aliases").paginate(FunctionName=function_name)
+            return tuple(AliasState.from_api(alias) for page in pages for alias in page["Aliases"])
+
+    def function_url(self, function_name: str, alias: str) -> FunctionUrl | None:
+        with translated("reading the function URL", f"alias '{alias}'"):
+            try:
+                raw = self._lambda.get_function_url_config(FunctionName=function_name, Qualifier=alias)
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    return None
+                raise
+        return FunctionUrl(str(raw["FunctionUrl"]), str(raw["AuthType"]))
+
+    def url_statements(self, function_name: str, alias: str) -> frozenset[str]:
+        """Which of our public-URL statements the alias's resource policy holds."""
+        with translated("reading the resource policy", f"alias '{alias}'"):
+            try:
+                raw = self._lambda.get_policy(FunctionName=function_name, Qualifier=alias)
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    return frozenset()
+                raise
+        sids = {statement.get("Sid", "") for statement in json.loads(raw["Policy"]).get("Statement", [])}
+        return frozenset(sids & set(PUBLIC_URL_STATEMENTS))
 
     def get_alias(self, function_name: str, alias: str) -> AliasState | None:
         raw = self._raw_alias(function_name, alias)
@@ -412,7 +529,7 @@ class LambdaGateway:
         def already_published() -> dict[str, Any] | None:
             # What Lambda's no-op publish would answer: the newest version, when it is $LATEST.
             latest = FunctionConfig.from_api(self._raw_configuration(function_name))
-            newest = self._newest_version(function_name)
+            newest = _newest(self.versions(function_name))
             same = newest is not None and latest.code_sha256 == code_sha256 and newest.fingerprint == latest.fingerprint
             return self._raw_configuration(function_name, newest.version) if same and newest else None
 
@@ -463,6 +580,57 @@ class LambdaGateway:
             landed=landed,
         )
         return AliasState.from_api(raw)
+
+    # --- previews and pruning -------------------------------------------------------
+
+    def ensure_function_url(self, function_name: str, alias: str, auth_type: str, exists: bool) -> FunctionUrl:
+        def landed() -> dict[str, Any] | None:
+            current = self.function_url(function_name, alias)
+            return {"FunctionUrl": current.url, "AuthType": current.auth_type} if current and current.auth_type == auth_type else None
+
+        params = {"FunctionName": function_name, "Qualifier": alias, "AuthType": auth_type}
+        raw = self._apply(
+            f"{'updating' if exists else 'creating'} the function URL",
+            f"alias '{alias}'",
+            lambda: self._lambda.update_function_url_config(**params) if exists else self._lambda.create_function_url_config(**params),
+            landed=landed,
+        )
+        return FunctionUrl(str(raw["FunctionUrl"]), str(raw["AuthType"]))
+
+    def grant(self, function_name: str, alias: str, statement_id: str) -> None:
+        params = {"FunctionName": function_name, "Qualifier": alias, "StatementId": statement_id, **PUBLIC_URL_STATEMENTS[statement_id]}
+        with translated(f"adding the resource-policy statement {statement_id}", f"alias '{alias}'"):
+            try:
+                self._lambda.add_permission(**params)
+            except ClientError as error:
+                if _code(error) != CONFLICT:  # the statement is there already: that is the goal
+                    raise
+
+    def revoke(self, function_name: str, alias: str, statement_id: str) -> None:
+        with translated(f"removing the resource-policy statement {statement_id}", f"alias '{alias}'"), _gone_is_fine():
+            self._lambda.remove_permission(FunctionName=function_name, Qualifier=alias, StatementId=statement_id)
+
+    def delete_function_url(self, function_name: str, alias: str) -> None:
+        with translated("deleting the function URL", f"alias '{alias}'"), _gone_is_fine():
+            self._lambda.delete_function_url_config(FunctionName=function_name, Qualifier=alias)
+
+    def delete_alias(self, function_name: str, alias: str) -> None:
+        with translated("deleting the alias", f"alias '{alias}'"), _gone_is_fine():
+            self._lambda.delete_alias(FunctionName=function_name, Name=alias)
+
+    def delete_version(self, function_name: str, version: str) -> str:
+        """Delete one published version: "" when it is gone, else why Lambda kept it (a 409:
+        something still references it). Never forced."""
+        with translated(f"deleting version {version}", f"function '{function_name}'"):
+            try:
+                self._lambda.delete_function(FunctionName=function_name, Qualifier=version)
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    return "already deleted"
+                if _code(error) == CONFLICT:
+                    return f"Lambda refused: {_message(error)}"
+                raise
+        return ""
 
     def invoke(self, function_name: str, qualifier: str, payload: str) -> Invocation:
         with translated(f"invoking version {qualifier}", f"function '{function_name}'"):
@@ -616,8 +784,13 @@ class Services:
         log: Callable[[str], None] = lambda _: None,
         poll_delay: float = 1.0,
         read_timeout: float = READ_TIMEOUT,
+        identity: WebIdentity | None = None,
+        mask: Callable[[str], None] = lambda _: None,
     ) -> Services:
-        session = make_session(region)
+        session = make_session(region, identity, mask)
+        if identity is not None:
+            _assume(session, identity)
+            log(f"assumed role {identity.role_arn} as session {identity.session_name} (credentials masked, refreshed before expiry)")
         config = client_config(read_timeout)
         lambda_ = LambdaGateway(session.client("lambda", config=config), wait_timeout, poll_delay, log)
         return cls(

@@ -16,19 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .aws import LambdaGateway
 from .errors import Cancelled, ConflictError, DeployError, Problem
 from .model import (
+    FAILED_STATUSES,
     CreateFunction,
+    DeleteAlias,
+    DeleteFunctionUrl,
+    EnsureFunctionUrl,
     FunctionState,
+    GrantPublicUrl,
     HandOffToCodeDeploy,
     OpenCanary,
     Plan,
     PointAlias,
+    Pruned,
+    PruneVersions,
     PublishVersion,
     ReuseVersion,
+    RevokeUrlPermissions,
     RolloutOutcome,
     ShiftTraffic,
     SmokeTest,
@@ -38,9 +46,11 @@ from .model import (
     UpdateConfiguration,
 )
 from .package import Artifact
+from .planner import prune_candidates, referenced_versions
 from .rollout import Traffic
 
 NEW_VERSION = "(new)"
+NEW_URL = "(created on deploy)"
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class Outcome:
     version: str
     alias_arn: str
     rollout: RolloutOutcome | None = None  # set when traffic moved by a rollout, or was stopped
+    function_url: str = ""
+    pruned: Pruned = field(default_factory=Pruned)
 
 
 def _alias_arn(function_arn: str, alias: str) -> str:
@@ -66,7 +78,16 @@ class DryRunExecutor:
         for step in plan.steps:
             self._log(f"would {step.describe()}")
         arn = self._state.latest.arn if self._state.latest else ""
-        return Outcome(arn, plan.reused_version or NEW_VERSION, _alias_arn(arn, plan.alias))
+        current = self._state.lifecycle.url
+        url = NEW_URL if any(isinstance(step, EnsureFunctionUrl) and step.current is None for step in plan.steps) else ""
+        pruning = next((step.expected for step in plan.steps if isinstance(step, PruneVersions)), ())
+        return Outcome(
+            arn,
+            plan.reused_version or NEW_VERSION,
+            _alias_arn(arn, plan.alias),
+            function_url=url or (current.url if current else ""),
+            pruned=Pruned(deleted=pruning),
+        )
 
 
 @dataclass
@@ -79,12 +100,19 @@ class _Progress:
     alias_arn: str
     audit: str
     touched: bool = False  # whether $LATEST changed, so its RevisionId must be re-read
+    rollout: RolloutOutcome | None = None
+    url: str = ""
+    pruned: Pruned = field(default_factory=Pruned)
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.arn, self.version, self.alias_arn, self.rollout, self.url, self.pruned)
 
 
 class Executor:
     def __init__(
-        self, gateway: LambdaGateway, traffic: Traffic, artifact: Artifact, state: FunctionState, log: Callable[[str], None]
+        self, gateway: LambdaGateway, traffic: Traffic, artifact: Artifact | None, state: FunctionState, log: Callable[[str], None]
     ) -> None:
+        """``artifact`` is None for plans that upload nothing (cleanup)."""
         self._aws = gateway
         self._traffic = traffic
         self._artifact = artifact
@@ -101,11 +129,12 @@ class Executor:
             version=version,
             alias_arn=self._state.alias.arn if self._state.alias else _alias_arn(arn, plan.alias),
             audit=f"lambda-deploy: version {version}",  # CodeDeploy's description; the publish note when we publish
+            url=self._state.lifecycle.url.url if self._state.lifecycle.url else "",
         )
         for index, step in enumerate(plan.steps):
             self._log(step.describe())
             try:
-                ended = self._do(step, plan, progress)
+                self._do(step, plan, progress)
             except ConflictError:
                 raise  # says itself what was and was not done
             except DeployError as error:
@@ -113,22 +142,16 @@ class Executor:
             except Cancelled as signal_name:
                 cancelled = Problem(f"cancelled by {signal_name}", "lambda-deploy")
                 raise DeployError(cancelled, interruption(plan, index, progress.version)) from None
-            if ended is not None:
-                return ended
-        return Outcome(progress.arn, progress.version, progress.alias_arn)
+            if progress.rollout is not None and progress.rollout.status in FAILED_STATUSES:
+                break  # traffic went back (or was stopped): nothing after it applies
+        return progress.outcome()
 
-    def _do(self, step: Step, plan: Plan, progress: _Progress) -> Outcome | None:
-        """Carry out one step; a traffic step's outcome ends the walk."""
+    def _do(self, step: Step, plan: Plan, progress: _Progress) -> None:
+        """Carry out one step, recording what it established in ``progress``."""
         name = plan.function_name
-        artifact = self._artifact
         match step:
-            case CreateFunction(params=params):
-                created = self._aws.create_function(params, artifact.code, artifact.sha256)
-                progress.arn, progress.touched = created.unqualified_arn, True
-            case UpdateCode(architecture=architecture):
-                with self._guard(name, plan):
-                    self._aws.update_code(name, artifact.code, artifact.sha256, progress.revision, architecture)
-                progress.touched = True
+            case CreateFunction() | UpdateCode():
+                self._upload(step, name, plan, progress)
             case UpdateConfiguration(params=params):
                 self._refresh_revision(name, progress)
                 with self._guard(name, plan):
@@ -164,23 +187,83 @@ class Executor:
                         "check who else deploys this function, then run again",
                     ) from None
                 progress.alias_arn = moved.arn
+            case SmokeTest() | ShiftTraffic() | OpenCanary() | HandOffToCodeDeploy():
+                progress.rollout = self._move_traffic(step, plan, progress)
+            case _:
+                self._lifecycle(step, name, progress)
+
+    def _upload(self, step: CreateFunction | UpdateCode, name: str, plan: Plan, progress: _Progress) -> None:
+        artifact = self._artifact
+        if artifact is None:
+            raise AssertionError("a plan that uploads code needs an artifact")
+        if isinstance(step, CreateFunction):
+            created = self._aws.create_function(step.params, artifact.code, artifact.sha256)
+            progress.arn = created.unqualified_arn
+        else:
+            with self._guard(name, plan):
+                self._aws.update_code(name, artifact.code, artifact.sha256, progress.revision, step.architecture)
+        progress.touched = True
+
+    def _move_traffic(self, step: Step, plan: Plan, progress: _Progress) -> RolloutOutcome | None:
+        """A traffic step's outcome; None when a smoke test passed and the walk goes on."""
+        match step:
             case SmokeTest(payload=payload, expect=expect):
                 verdict = self._traffic.smoke(progress.version, payload, expect)
-                if not verdict.healthy:
-                    stable = plan.previous_version
-                    reason = f"smoke test failed, so no traffic moved: {verdict.reason}"
-                    return self._ended(progress, RolloutOutcome("aborted", stable, stable, progress.version, reason))
+                if verdict.healthy:
+                    return None
+                stable = plan.previous_version
+                return RolloutOutcome(
+                    "aborted", stable, stable, progress.version, f"smoke test failed, so no traffic moved: {verdict.reason}"
+                )
             case ShiftTraffic() as shift:
-                return self._ended(progress, self._traffic.shift(shift, progress.version))
+                return self._traffic.shift(shift, progress.version)
             case OpenCanary() as canary:
-                return self._ended(progress, self._traffic.open_canary(canary, progress.version))
+                return self._traffic.open_canary(canary, progress.version)
             case HandOffToCodeDeploy() as hand_off:
-                return self._ended(progress, self._traffic.hand_off(hand_off, progress.version, progress.audit))
-        return None
+                return self._traffic.hand_off(hand_off, progress.version, progress.audit)
+        raise AssertionError(f"not a traffic step: {step}")
 
-    @staticmethod
-    def _ended(progress: _Progress, rollout: RolloutOutcome) -> Outcome:
-        return Outcome(progress.arn, progress.version, progress.alias_arn, rollout)
+    def _lifecycle(self, step: Step, name: str, progress: _Progress) -> None:
+        """The preview's URL and permissions, cleanup, and pruning."""
+        match step:
+            case EnsureFunctionUrl(alias=alias, auth_type=auth_type, current=current):
+                progress.url = self._aws.ensure_function_url(name, alias, auth_type, exists=current is not None).url
+                self._log(f"function URL of alias {alias}: {progress.url}")
+            case GrantPublicUrl(alias=alias, statements=statements):
+                for statement in statements:
+                    self._aws.grant(name, alias, statement)
+            case RevokeUrlPermissions(alias=alias, statements=statements):
+                for statement in statements:
+                    self._aws.revoke(name, alias, statement)
+            case DeleteFunctionUrl(alias=alias):
+                self._aws.delete_function_url(name, alias)
+                progress.url = ""
+            case DeleteAlias(name=alias):
+                self._aws.delete_alias(name, alias)
+            case PruneVersions(keep=keep):
+                progress.pruned = self._prune(name, keep)
+
+    def _prune(self, name: str, keep: int) -> Pruned:
+        """Delete what ``prune_candidates`` picks from a fresh listing, looking at the aliases
+        again right before each delete. Housekeeping: a failure here is reported, never fatal,
+        and the next run prunes what is left."""
+        deleted: list[str] = []
+        skipped: list[tuple[str, str]] = []
+        try:
+            listed = [version["Version"] for version in self._aws.versions(name)]
+            for version in prune_candidates(listed, self._aws.list_aliases(name), keep):
+                if version in referenced_versions(self._aws.list_aliases(name)):
+                    skipped.append((version, "an alias took it meanwhile"))
+                    continue
+                why = self._aws.delete_version(name, version)
+                if why:
+                    skipped.append((version, why))
+                else:
+                    deleted.append(version)
+                self._log(f"version {version}: {why or 'deleted'}")
+        except DeployError as error:
+            skipped.append(("(the rest)", f"pruning stopped: {error}"))
+        return Pruned(tuple(deleted), tuple(skipped))
 
     def _refresh_revision(self, name: str, progress: _Progress) -> None:
         if progress.touched:
@@ -225,14 +308,21 @@ def interruption(plan: Plan, index: int, version: str) -> Problem:
             state = f"version {version} is published; alias '{alias}' may point at it already or still at {before}"
         case SmokeTest():
             state = f"version {version} is published; no traffic had moved to it, {untouched}"
+        case EnsureFunctionUrl() | GrantPublicUrl() | RevokeUrlPermissions():
+            state = f"version {version} is deployed to alias '{alias}'; its function URL may be only partly set up"
+        case DeleteFunctionUrl() | DeleteAlias() | PruneVersions():
+            state = f"the preview of alias '{alias}' is partly removed"
         case _:
             state = f"version {version} is published; its traffic step did not finish (the error above says where the alias is)"
-    rerun = (
-        f"reuses version {version} (nothing is published twice) and moves the alias"
-        if published and version
-        else "compares again and does only what is missing: nothing that landed is uploaded twice, at most one version is "
-        "published, then the alias moves"
-    )
+    if not any(isinstance(done, PublishVersion | ReuseVersion) for done in plan.steps):  # a cleanup
+        rerun = "removes only what is left"
+    elif published and version:
+        rerun = f"reuses version {version} (nothing is published twice) and does only what is missing"
+    else:
+        rerun = (
+            "compares again and does only what is missing: nothing that landed is uploaded twice, at most one version is "
+            "published, then the alias moves"
+        )
     return Problem(
         f"stopped at step {index + 1} of {len(plan.steps)} ({step.describe()})",
         f"function '{plan.function_name}'",

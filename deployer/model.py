@@ -117,6 +117,31 @@ class AliasState:
 
 
 @dataclass(frozen=True)
+class FunctionUrl:
+    url: str
+    auth_type: str  # AWS_IAM | NONE
+
+
+# The resource-policy statements a public function URL needs (Lambda Developer Guide,
+# "Control access to Lambda function URLs": since October 2025 both actions), kept per
+# alias, since each alias has its own policy.
+PUBLIC_URL_STATEMENTS: Mapping[str, Mapping[str, Any]] = {
+    "lambda-deploy-public-url": {"Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE"},
+    "lambda-deploy-public-url-invoke": {"Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True},
+}
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What previews and pruning need to know, read only when they are asked for."""
+
+    versions: tuple[str, ...] = ()  # every published version
+    aliases: tuple[AliasState, ...] = ()  # every alias of the function
+    url: FunctionUrl | None = None  # the function URL on this run's alias
+    statements: frozenset[str] = frozenset()  # our public-URL statements on this run's alias
+
+
+@dataclass(frozen=True)
 class FunctionState:
     """What AWS has now. ``latest`` is None when the function does not exist."""
 
@@ -124,6 +149,7 @@ class FunctionState:
     published: FunctionConfig | None  # the newest published version
     alias: AliasState | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
 # --- plan steps --------------------------------------------------------------------
@@ -267,13 +293,79 @@ class HandOffToCodeDeploy:
         )
 
 
+@dataclass(frozen=True)
+class EnsureFunctionUrl:
+    """Create the alias's function URL, or change its auth type."""
+
+    alias: str
+    auth_type: str  # AWS_IAM | NONE
+    current: str | None  # the auth type it has now; None when there is no URL yet
+
+    def describe(self) -> str:
+        shown = "public" if self.auth_type == "NONE" else "AWS_IAM"
+        if self.current is None:
+            return f"create a function URL on alias {self.alias} ({shown})"
+        return f"change the function URL of alias {self.alias} to {shown}"
+
+
+@dataclass(frozen=True)
+class GrantPublicUrl:
+    alias: str
+    statements: tuple[str, ...]  # which of PUBLIC_URL_STATEMENTS to add
+
+    def describe(self) -> str:
+        return f"allow anyone to call alias {self.alias}'s URL (resource-policy statements {', '.join(self.statements)})"
+
+
+@dataclass(frozen=True)
+class RevokeUrlPermissions:
+    alias: str
+    statements: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"remove the public-URL statements {', '.join(self.statements)} from alias {self.alias}"
+
+
+@dataclass(frozen=True)
+class DeleteFunctionUrl:
+    alias: str
+
+    def describe(self) -> str:
+        return f"delete the function URL of alias {self.alias}"
+
+
+@dataclass(frozen=True)
+class DeleteAlias:
+    name: str
+    version: str
+
+    def describe(self) -> str:
+        return f"delete alias {self.name} (it pointed at version {self.version})"
+
+
+@dataclass(frozen=True)
+class PruneVersions:
+    """Delete versions beyond the newest ``keep`` that no alias references; re-checked at run time."""
+
+    keep: int
+    expected: tuple[str, ...]  # what the state read before the run suggests
+
+    def describe(self) -> str:
+        shown = ", ".join(self.expected) if self.expected else "none"
+        return f"prune versions beyond the newest {self.keep} that no alias references (now: {shown})"
+
+
 Step = (
     CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
     | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
+    | EnsureFunctionUrl | GrantPublicUrl | RevokeUrlPermissions | DeleteFunctionUrl | DeleteAlias | PruneVersions
 )  # fmt: skip
+# Steps that change the function or its aliases. Pruning is housekeeping: a deploy that
+# only prunes old versions left the function "unchanged".
 MUTATING = (
     CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
     ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
+    EnsureFunctionUrl, GrantPublicUrl, RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias,
 )  # fmt: skip
 
 
@@ -327,8 +419,16 @@ FAILED_STATUSES = ("rolled-back", "aborted")
 
 
 @dataclass(frozen=True)
+class Pruned:
+    """What pruning did: versions deleted, and versions left with the reason."""
+
+    deleted: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Result:
-    status: str  # deployed | unchanged | planned
+    status: str  # deployed | unchanged | planned | canary | promoted | rolled-back | aborted | cleaned-up
     function_arn: str
     version: str
     previous_version: str
@@ -340,6 +440,8 @@ class Result:
     calls: Mapping[str, int] = field(default_factory=dict)
     timings: tuple[tuple[str, float], ...] = ()
     rollout: RolloutOutcome | None = None
+    function_url: str = ""
+    pruned: Pruned = field(default_factory=Pruned)
 
     @property
     def failed(self) -> bool:

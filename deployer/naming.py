@@ -21,6 +21,8 @@ from .limits import api_field, full_match
 _INVALID_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _HASH_LEN = 8
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+_SESSION_UNSAFE = re.compile(r"[^\w+=,.@-]+", re.ASCII)
+SESSION_MAX = 64  # sts:RoleSessionName, from the model: 2..64 of [\w+=,.@-]
 
 
 def ref_from_env(env: Mapping[str, str]) -> str:
@@ -60,3 +62,15 @@ def alias_problem(name: str) -> str:
     if not full_match(field.pattern, name):
         return "may contain only letters, digits, '-' and '_'"
     return ""
+
+
+def session_name(repository: str, run_id: str) -> str:
+    """The STS role session name for a run: ``lambda-deploy-OWNER-REPO-RUNID``, made valid.
+
+    It shows in CloudTrail, so it names the repository and the run; when it is too long the
+    repository part is shortened and the run id kept."""
+    run = _SESSION_UNSAFE.sub("-", run_id).strip("-")
+    repo = _SESSION_UNSAFE.sub("-", repository.replace("/", "-")).strip("-")
+    tail = f"-{run}" if run else ""
+    room = SESSION_MAX - len("lambda-deploy-") - len(tail)
+    return (f"lambda-deploy-{repo[: max(room, 0)]}".rstrip("-") + tail)[:SESSION_MAX]

@@ -18,25 +18,41 @@ from contextlib import contextmanager
 from types import FrameType
 
 from . import report
-from .aws import Services
+from .aws import Services, WebIdentity
 from .errors import Cancelled, DeployError, Problem
 from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
 from .health import HealthGate
 from .limits import DIRECT_UPLOAD_BYTES
 from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
+from .oidc import fetch_id_token
 from .package import build_artifact
-from .planner import make_plan
+from .planner import make_cleanup_plan, make_plan
+from .pr_comment import CommentError, post_preview_comment
 from .rollout import Clock, RolloutContext, SystemClock, Traffic
 from .settings import Settings, load_settings
 
-Connect = Callable[[Settings, Callable[[str], None]], Services]
+Connect = Callable[[Settings, Reporter], Services]
 BUG_REPORT = "this is a bug in lambda-deploy, not in your inputs; please report it with this log"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def connect_to_aws(settings: Settings, log: Callable[[str], None]) -> Services:
-    return Services.connect(settings.region, settings.wait_timeout, log=log)
+def connect_to_aws(settings: Settings, io: Reporter) -> Services:
+    return Services.connect(settings.region, settings.wait_timeout, log=io.info, identity=web_identity(settings, io), mask=io.mask)
+
+
+def web_identity(settings: Settings, io: Reporter) -> WebIdentity | None:
+    """``role-to-assume``: GitHub's OIDC token, fetched (and masked) whenever botocore needs one."""
+    oidc = settings.credentials
+    if oidc is None:
+        return None
+
+    def token() -> str:
+        value = fetch_id_token(oidc.request_url, oidc.request_token, oidc.audience)
+        io.mask(value)
+        return value
+
+    return WebIdentity(oidc.role_arn, oidc.session_name, oidc.duration, token)
 
 
 @contextmanager
@@ -120,9 +136,16 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
 
 
 def _read_state(settings: Settings, services: Services, io: Reporter) -> FunctionState:
-    state = services.lambda_.read_state(settings.function_name, settings.alias)
+    cleanup = settings.command == "cleanup"
+    state = services.lambda_.read_state(
+        settings.function_name,
+        settings.alias,
+        aliases=settings.keep_versions > 0,
+        url=settings.function_url != "none" or cleanup,
+    )
     if state.latest is None:
-        io.info(f"function {settings.function_name} does not exist yet; it will be created")
+        if not cleanup:
+            io.info(f"function {settings.function_name} does not exist yet; it will be created")
     else:
         published = state.published.version if state.published else "none"
         io.info(f"$LATEST code {state.latest.code_sha256}, newest published version {published}")
@@ -190,13 +213,15 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     traffic = _traffic(settings, services, clock, io.info)
     with stages.stage("Read current state"):
         state = _read_state(settings, services, io)
-    if settings.rollout.command != "deploy":
-        with stages.stage(settings.rollout.command.capitalize()):
+    if settings.command in ("promote", "rollback"):
+        with stages.stage(settings.command.capitalize()):
             rollout = _command(settings, state, services, traffic, io)
         plan = _command_plan(settings, state)
         arn = state.latest.unqualified_arn if state.latest else ""
         outcome = Outcome(arn, plan.previous_version, state.alias.arn if state.alias else "", rollout)
         return _result(settings, plan, outcome, plan.code_after, services, stages)
+    if settings.command == "cleanup":
+        return _cleanup(settings, state, services, traffic, io, stages)
     with stages.stage("Package"):
         wanted = settings.function
         runtime = wanted.runtime or (state.latest.runtime if state.latest else "")
@@ -217,13 +242,45 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     with stages.stage("Dry run" if settings.dry_run else "Deploy"):
         executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services.lambda_, traffic, artifact, state, io.info)
         outcome = executor.run(plan)
+        _report_lifecycle(settings, outcome, io)
     return _result(settings, plan, outcome, artifact.sha256, services, stages)
+
+
+def _cleanup(settings: Settings, state: FunctionState, services: Services, traffic: Traffic, io: Reporter, stages: _Stages) -> Result:
+    """``command: cleanup``: remove the preview's alias, URL and permissions, then prune."""
+    with stages.stage("Plan"):
+        if state.latest is None:
+            io.notice(f"function {settings.function_name} does not exist: there is nothing to clean up")
+        elif state.alias is None:
+            io.notice(f"alias {settings.alias} does not exist (already removed?); removing only what is left of it")
+        plan = make_cleanup_plan(settings, state)
+        for step in plan.steps:
+            io.info(step.describe())
+    with stages.stage("Dry run" if settings.dry_run else "Clean up"):
+        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services.lambda_, traffic, None, state, io.info)
+        outcome = executor.run(plan)
+        _report_lifecycle(settings, outcome, io)
+    # The alias is gone: no version or alias ARN to report, only what was removed.
+    removed = Outcome(outcome.function_arn, "", "", None, outcome.function_url, outcome.pruned)
+    return _result(settings, plan, removed, plan.code_after, services, stages)
+
+
+def _report_lifecycle(settings: Settings, outcome: Outcome, io: Reporter) -> None:
+    if settings.function_url == "public" and settings.command == "deploy":
+        io.warning(f"the function URL of alias {settings.alias} is public: anyone on the internet can call it ({outcome.function_url})")
+    for version, reason in outcome.pruned.skipped:
+        if reason == "already deleted":
+            io.info(f"version {version} was already deleted")
+        else:
+            io.warning(f"version {version} was kept: {reason}")
 
 
 def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, services: Services, stages: _Stages) -> Result:
     rollout = outcome.rollout
     if settings.dry_run:
         status = "planned"
+    elif settings.command == "cleanup":
+        status = "cleaned-up"
     elif rollout is not None:
         status = rollout.status
     else:
@@ -241,7 +298,33 @@ def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, 
         calls=services.calls.snapshot(),
         timings=tuple(stages.timings),
         rollout=rollout,
+        function_url=outcome.function_url,
+        pruned=outcome.pruned,
     )
+
+
+def _comment(settings: Settings, result: Result, io: Reporter) -> None:
+    """The pull request's preview comment, another reporter beside the summary. It never
+    fails the deploy: what goes wrong is a warning that names the fix."""
+    if settings.comment_skipped:
+        io.notice(settings.comment_skipped)
+    target = settings.comment
+    if target is None or result.status == "planned":
+        return
+    git = settings.git
+    run_url = f"{git.server_url}/{git.repository}/actions/runs/{git.run_id}" if git.server_url and git.run_id else ""
+    body = report.comment_markdown(result, git.sha, run_url)
+    try:
+        done = post_preview_comment(target, body, report.comment_marker(result.plan.function_name, result.alias))
+    except CommentError as error:
+        hint = (
+            "give the job 'permissions: pull-requests: write' (a pull request from a fork only gets a read-only token)"
+            if error.status in (401, 403, 404)
+            else "the deploy itself is done; the comment is tried again on the next run"
+        )
+        io.warning(f"could not comment on pull request #{target.number}: {error}. {hint}")
+        return
+    io.info(f"preview comment {done} on pull request #{target.number}")
 
 
 def main(
@@ -253,9 +336,10 @@ def main(
             settings = load_settings(inputs, env)
             for secret in settings.secrets:
                 io.mask(secret)
-            result = deploy(settings, connect(settings, io.info), io, clock)
+            result = deploy(settings, connect(settings, io), io, clock)
             io.outputs(report.outputs(result))
             io.summary(report.markdown(result))
+            _comment(settings, result, io)
     except DeployError as error:
         for problem in error.problems:
             io.error(problem)

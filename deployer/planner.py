@@ -10,29 +10,40 @@ an environment over 4 KB after merging, an alias that still carries a canary) so
 this happens before the first mutating call. How the alias moves follows the rollout
 settings: a smoke test first when asked, then a plain move, a staged shift, a one-shot
 canary or a hand-off to CodeDeploy. A new alias starts on the new version: there is
-no stable version to compare against. No I/O, no clock.
+no stable version to compare against. After the alias, the function URL is made to
+match ``function-url`` (only what differs), and with ``keep-versions`` the versions
+beyond the newest N that no alias will reference are pruned (``prune_candidates``).
+``make_cleanup_plan`` removes a preview: its public-URL statements, its URL, the alias,
+then prunes; each step only for what exists. No I/O, no clock.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import DeployError, Problem
 from .model import (
+    PUBLIC_URL_STATEMENTS,
     TRACE_PREFIX,
     AliasState,
     Change,
     CreateFunction,
+    DeleteAlias,
+    DeleteFunctionUrl,
+    EnsureFunctionUrl,
     FunctionConfig,
     FunctionState,
+    GrantPublicUrl,
     HandOffToCodeDeploy,
     OpenCanary,
     Plan,
     PointAlias,
+    PruneVersions,
     PublishVersion,
     ReuseVersion,
+    RevokeUrlPermissions,
     ShiftTraffic,
     SmokeTest,
     Step,
@@ -232,6 +243,57 @@ def _alias_step(settings: Settings, state: FunctionState, target: str | None) ->
     return _traffic_steps(settings, alias, target)
 
 
+def referenced_versions(aliases: Iterable[AliasState]) -> set[str]:
+    """Every version an alias points at, as its main version or as its weighted one."""
+    return {version for alias in aliases for version in (alias.version, *alias.weights)}
+
+
+def prune_candidates(versions: Iterable[str], aliases: Iterable[AliasState], keep: int) -> tuple[str, ...]:
+    """Published versions beyond the newest ``keep`` that no alias references, as its main
+    version or as its weighted one; oldest first. ``keep`` 0 prunes nothing; $LATEST is
+    never a candidate."""
+    if keep <= 0:
+        return ()
+    numbered = sorted({int(v) for v in versions if v.isdigit()})
+    referenced = referenced_versions(aliases)
+    newest = set(numbered[-keep:])
+    return tuple(str(v) for v in numbered if v not in newest and str(v) not in referenced)
+
+
+def _prune_steps(keep: int, versions: Iterable[str], aliases: Iterable[AliasState]) -> list[Step]:
+    expected = prune_candidates(versions, aliases, keep)
+    return [PruneVersions(keep, expected)] if expected else []
+
+
+def _url_steps(settings: Settings, state: FunctionState) -> list[Step]:
+    if settings.function_url == "none":
+        return []
+    public = settings.function_url == "public"
+    auth = "NONE" if public else "AWS_IAM"
+    current = state.lifecycle.url
+    steps: list[Step] = []
+    if current is None or current.auth_type != auth:
+        steps.append(EnsureFunctionUrl(settings.alias, auth, current.auth_type if current else None))
+    held = state.lifecycle.statements
+    if public and (missing := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid not in held)):
+        steps.append(GrantPublicUrl(settings.alias, missing))
+    if not public and (present := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid in held)):
+        steps.append(RevokeUrlPermissions(settings.alias, present))
+    return steps
+
+
+def _after_deploy(state: FunctionState, alias: str, steps: list[Step]) -> tuple[list[str], list[AliasState]]:
+    """Versions and aliases as the plan will leave them, for choosing what to prune."""
+    versions = list(state.lifecycle.versions)
+    target = next((s.version for s in steps if isinstance(s, ReuseVersion)), None)
+    if target is None:  # this plan publishes: the new version is the newest
+        target = str(max((int(v) for v in versions if v.isdigit()), default=0) + 1)
+        versions.append(target)
+    canary = next((s for s in steps if isinstance(s, OpenCanary)), None)
+    moved = AliasState(alias, "", canary.stable, {target: canary.weight}, "") if canary else AliasState(alias, "", target, {}, "")
+    return versions, [a for a in state.lifecycle.aliases if a.name != alias] + [moved]
+
+
 def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:
     latest = state.latest
     if latest is None:
@@ -251,6 +313,8 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
         steps.append(ReuseVersion(reusable.version))
         target = reusable.version
     steps.extend(_alias_step(settings, state, target))
+    steps.extend(_url_steps(settings, state))
+    steps.extend(_prune_steps(settings.keep_versions, *_after_deploy(state, settings.alias, steps)))
     return Plan(
         function_name=settings.function_name,
         alias=settings.alias,
@@ -261,3 +325,20 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
         previous_version=state.alias.version if state.alias else "",
         reused_version=target,
     )
+
+
+def make_cleanup_plan(settings: Settings, state: FunctionState) -> Plan:
+    """Remove the preview: its public-URL statements, its URL, the alias; then prune."""
+    life, alias = state.lifecycle, state.alias
+    steps: list[Step] = []
+    if held := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid in life.statements):
+        steps.append(RevokeUrlPermissions(settings.alias, held))
+    if life.url is not None:
+        steps.append(DeleteFunctionUrl(settings.alias))
+    if alias is not None:
+        steps.append(DeleteAlias(alias.name, alias.version))
+    remaining = [a for a in life.aliases if a.name != settings.alias]
+    steps.extend(_prune_steps(settings.keep_versions, life.versions, remaining))
+    code = state.latest.code_sha256 if state.latest else ""
+    previous = alias.version if alias else ""
+    return Plan(settings.function_name, settings.alias, tuple(steps), code, code, (), previous, None)

@@ -24,6 +24,8 @@ OUTPUT_NAMES = (
     "status",
     "stable-version",
     "canary-version",
+    "function-url",
+    "deleted-versions",
 )
 HEADLINES = {
     "deployed": "✅ Deployed",
@@ -33,6 +35,7 @@ HEADLINES = {
     "promoted": "✅ Promoted",
     "rolled-back": "↩️ Rolled back",
     "aborted": "⛔ Aborted",
+    "cleaned-up": "🧹 Preview removed",
 }
 
 
@@ -48,6 +51,8 @@ def outputs(result: Result) -> dict[str, str]:
         "status": result.status,
         "stable-version": result.rollout.stable if result.rollout else result.version,
         "canary-version": result.rollout.canary if result.rollout else "",
+        "function-url": result.function_url,
+        "deleted-versions": "" if result.status == "planned" else ",".join(result.pruned.deleted),
     }
 
 
@@ -78,6 +83,16 @@ def _code_cell(result: Result) -> str:
     return f"`{plan.code_before or '(none)'}` → `{plan.code_after}`"
 
 
+def _pruned_cell(result: Result) -> str:
+    pruned = result.pruned
+    if not (pruned.deleted or pruned.skipped):
+        return ""
+    verb = "would delete" if result.status == "planned" else "deleted"
+    parts = [f"{verb} {', '.join(pruned.deleted) or 'none'}"]
+    parts += [f"kept {version}: {reason}" for version, reason in pruned.skipped]
+    return "; ".join(parts)
+
+
 def _calls_cell(calls: Mapping[str, int]) -> str:
     if not calls:
         return "none"
@@ -91,11 +106,17 @@ def markdown(result: Result) -> str:
         ("Function", f"`{result.plan.function_name}`"),
         ("Version", _version_cell(result)),
         ("Alias", _alias_cell(result)),
+        ("Function URL", result.function_url),
         ("Code SHA-256", _code_cell(result)),
         ("Configuration changes", changes),
+        ("Versions pruned", _pruned_cell(result)),
         ("AWS calls", _calls_cell(result.calls)),
         ("Stage times", ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings) or "-"),
     ]
+    rows = [(name, value) for name, value in rows if value or name not in ("Function URL", "Versions pruned")]
+    if result.status == "cleaned-up":
+        pointed = f" (it pointed at version {result.previous_version})" if result.previous_version else ""
+        rows[1:3] = [("Alias", f"`{result.alias}` removed{pointed}")]
     lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
     if result.rollout is not None:
@@ -141,6 +162,40 @@ def rollout_markdown(rollout: RolloutOutcome) -> list[str]:
     return lines
 
 
+def comment_marker(function_name: str, alias: str) -> str:
+    """Hidden in the comment, so the next run finds it again and edits it."""
+    return f"<!-- lambda-deploy preview: {function_name} / {alias} -->"
+
+
+def comment_markdown(result: Result, commit: str, run_url: str) -> str:
+    """The pull request's preview comment: where the preview is and what it runs."""
+    name, alias = result.plan.function_name, result.alias
+    marker = comment_marker(name, alias)
+    footer = f"<sub>lambda-deploy{f', [run]({run_url})' if run_url else ''}</sub>"
+    if result.status == "cleaned-up":
+        deleted = ", ".join(result.pruned.deleted)
+        lines = [
+            f"### 🧹 Preview `{alias}` of `{name}` removed",
+            "",
+            "The alias, its function URL and its permissions were deleted when the pull request closed."
+            + (f" Versions deleted: {deleted}." if deleted else ""),
+        ]
+        return "\n".join([*lines, "", footer, marker])
+    rows = [
+        ("Alias", f"`{alias}` → version {result.version}"),
+        ("URL", result.function_url or "(none: set function-url to get one)"),
+        ("Code SHA-256", f"`{result.code_sha256}`"),
+        ("Commit", f"`{commit[:12]}`" if commit else "-"),
+        (
+            "Status",
+            HEADLINES.get(result.status, result.status)
+            + (f": {_cell(result.rollout.reason)}" if result.rollout and result.rollout.reason else ""),
+        ),
+    ]
+    lines = [f"### 🔎 Preview `{alias}` of `{name}`", "", "| | |", "|---|---|", *(f"| {key} | {_cell(value)} |" for key, value in rows)]
+    return "\n".join([*lines, "", footer, marker])
+
+
 def failure_markdown(error: DeployError) -> str:
     lines = ["### lambda-deploy: ❌ Failed", ""]
     lines += [f"- {_cell(problem.render())}" for problem in error.problems]
@@ -156,6 +211,8 @@ def as_json(result: Result) -> dict[str, Any]:
         "calls": dict(result.calls),
         "timings": {name: round(seconds, 3) for name, seconds in result.timings},
         "reason": result.rollout.reason if result.rollout else "",
+        "deleted_versions": list(result.pruned.deleted),
+        "kept_versions": [{"version": version, "reason": reason} for version, reason in result.pruned.skipped],
         "timeline": [
             {"at": round(e.at, 3), "weight": e.weight, "event": e.event, "detail": e.detail}
             for e in (result.rollout.timeline if result.rollout else ())

@@ -23,7 +23,7 @@ import yaml
 
 from .errors import DeployError, Problem
 from .limits import DOCUMENTED_MAX_TIMEOUT, ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, ApiField, api_field, full_match
-from .naming import alias_from_ref, alias_problem, ref_from_env
+from .naming import alias_from_ref, alias_problem, ref_from_env, session_name
 from .schedule import ALL_AT_ONCE, Strategy, parse_duration, parse_strategy, parse_weight
 
 T = TypeVar("T")
@@ -47,8 +47,15 @@ DEFAULTS: Mapping[str, str] = {
     "min-invocations": "20",
     "health-interval": "10",
     "engine": "native",
+    "function-url": "none",
+    "keep-versions": "0",
+    "audience": "sts.amazonaws.com",
+    "comment": "false",
 }
-COMMANDS = ("deploy", "promote", "rollback")
+COMMANDS = ("deploy", "promote", "rollback", "cleanup")
+FUNCTION_URLS = ("none", "aws-iam", "public")
+DEFAULT_ROLE_DURATION = 3600
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 ENGINES = ("native", "codedeploy")
 
 # Every input id the action accepts, in the order the README documents them.
@@ -87,6 +94,14 @@ INPUT_IDS = (
     "codedeploy-group",
     "before-traffic-hook",
     "after-traffic-hook",
+    "function-url",
+    "keep-versions",
+    "role-to-assume",
+    "role-session-name",
+    "role-duration-seconds",
+    "audience",
+    "github-token",
+    "comment",
 )
 
 # Inputs that reach an AWS API as they are: each value is checked against that member's
@@ -109,10 +124,13 @@ API_FIELDS: Mapping[str, tuple[str, str]] = {
     "codedeploy-group": ("codedeploy", "DeploymentGroupName"),
     "before-traffic-hook": ("lambda", "FunctionName"),
     "after-traffic-hook": ("lambda", "FunctionName"),
+    "role-to-assume": ("sts", "arnType"),
+    "role-session-name": ("sts", "roleSessionNameType"),
+    "role-duration-seconds": ("sts", "roleDurationSecondsType"),
 }
 # Where a botocore release leaves a maximum out of its model, Lambda's documented one.
 DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
-UNITS = {"memory": "MB", "timeout": "seconds"}
+UNITS = {"memory": "MB", "timeout": "seconds", "role-duration-seconds": "seconds"}
 EXAMPLES = {
     "function-name": "orders-api, or arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
     "handler": "app.handler",
@@ -121,6 +139,8 @@ EXAMPLES = {
     "to-version": "41",
     "before-traffic-hook": "orders-api-pretraffic",
     "after-traffic-hook": "orders-api-posttraffic",
+    "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
+    "role-session-name": "deploy-orders-4242",
 }
 
 # The YAML/JSON form of `environment`: a flat mapping of names to scalars.
@@ -192,6 +212,28 @@ class RolloutSettings:
 
 
 @dataclass(frozen=True)
+class OidcCredentials:
+    """Assume ``role_arn`` with GitHub's OIDC token instead of using ambient credentials."""
+
+    role_arn: str
+    session_name: str
+    duration: int
+    audience: str
+    request_url: str  # ACTIONS_ID_TOKEN_REQUEST_URL
+    request_token: str = field(repr=False)  # ACTIONS_ID_TOKEN_REQUEST_TOKEN: a secret
+
+
+@dataclass(frozen=True)
+class CommentTarget:
+    """The pull request whose preview comment this run creates or updates."""
+
+    api_url: str
+    repository: str
+    number: int
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     function_name: str
     source: Path
@@ -204,11 +246,23 @@ class Settings:
     wait_timeout: int
     git: GitContext
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
+    function_url: str = "none"  # none | aws-iam | public
+    keep_versions: int = 0  # 0: prune nothing
+    credentials: OidcCredentials | None = None  # None: the ambient AWS credentials
+    comment: CommentTarget | None = None  # None: no pull-request comment
+    comment_skipped: str = ""  # why a comment that was asked for will not be written
+
+    @property
+    def command(self) -> str:
+        return self.rollout.command
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must be masked before anything is printed."""
-        return tuple(v for v in (self.function.environment or {}).values() if v.strip())
+        values = [*(self.function.environment or {}).values()]
+        values += [self.credentials.request_token] if self.credentials else []
+        values += [self.comment.token] if self.comment else []
+        return tuple(v for v in values if v.strip())
 
 
 class _Reader:
@@ -582,23 +636,89 @@ def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> No
                 reader.fail(name, "only applies to engine: codedeploy")
 
 
+def _read_credentials(reader: _Reader, env: Mapping[str, str], git: GitContext) -> OidcCredentials | None:
+    role = reader.api_text("role-to-assume")
+    session = reader.api_text("role-session-name")
+    duration = reader.api_number("role-duration-seconds")
+    if role is None:
+        for name in ("role-session-name", "role-duration-seconds"):
+            if reader.given(name):
+                reader.fail(name, "only applies with role-to-assume")
+        return None
+    request_url, request_token = env.get("ACTIONS_ID_TOKEN_REQUEST_URL", ""), env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
+    if not (request_url and request_token):
+        reader.fail(
+            "role-to-assume",
+            "needs GitHub's OIDC token, but ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set",
+            "add 'permissions: id-token: write' to the job or the workflow. Pull requests from forks never get a token: run "
+            "previews only for branches of this repository",
+        )
+    return OidcCredentials(
+        role_arn=role,
+        session_name=session or session_name(git.repository, git.run_id),
+        duration=duration or DEFAULT_ROLE_DURATION,
+        audience=reader.raw("audience"),
+        request_url=request_url,
+        request_token=request_token,
+    )
+
+
+def _read_comment(reader: _Reader, env: Mapping[str, str], git: GitContext) -> tuple[CommentTarget | None, str]:
+    """The pull request to comment on, or why there is none (a notice, not an error)."""
+    if not reader.parse("comment", _boolean):
+        return None, ""
+    token = reader.given("github-token")
+    if token is None:
+        reader.fail(
+            "github-token", "is needed with comment: true", "pass ${{ github.token }} (the default) or a token with pull-requests: write"
+        )
+        return None, ""
+    event = env.get("GITHUB_EVENT_NAME", "")
+    if event not in PULL_REQUEST_EVENTS:
+        return None, f"comment: true has no pull request to comment on in a '{event or 'local'}' run"
+    number = pull_request_number(env.get("GITHUB_EVENT_PATH", ""))
+    if number is None or "/" not in git.repository:
+        return None, "the pull request's number or repository could not be read from the event"
+    return CommentTarget(env.get("GITHUB_API_URL") or "https://api.github.com", git.repository, number, token), ""
+
+
+def pull_request_number(event_path: str) -> int | None:
+    """The pull request number in the event payload the runner wrote (GITHUB_EVENT_PATH)."""
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8")) if event_path else {}
+    except (OSError, ValueError):
+        return None
+    number = (event.get("pull_request") or {}).get("number") or event.get("number")
+    return number if isinstance(number, int) and number > 0 else None
+
+
 def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     """Validate every input at once; raise ``DeployError`` listing all problems."""
     reader = _Reader(inputs)
     base = Path(env.get("GITHUB_WORKSPACE") or ".")
-    source = _read_source(reader, base)
+    git = GitContext.from_env(env)
+    comment, comment_skipped = _read_comment(reader, env, git)
+    rollout = _read_rollout(reader)
+    # Only a deploy packages code; promote, rollback and cleanup need no checkout.
+    packages = rollout.command == "deploy"
+    source = _read_source(reader, base) if packages else base / reader.raw("source")
     settings = Settings(
         function_name=_read_function_name(reader),
         source=source,
         exclude=tuple(_lines(reader.raw("exclude"))),
-        requirements=_read_requirements(reader, base, source),
+        requirements=_read_requirements(reader, base, source) if packages else None,
         function=_read_function(reader),
         alias=_read_alias(reader, env),
         dry_run=bool(reader.parse("dry-run", _boolean)),
         region=_read_region(reader, env),
         wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
-        git=GitContext.from_env(env),
-        rollout=_read_rollout(reader),
+        git=git,
+        rollout=rollout,
+        function_url=reader.parse("function-url", _choice(FUNCTION_URLS)) or "none",
+        keep_versions=reader.parse("keep-versions", _integer_in(0, 10_000, "versions")) or 0,
+        credentials=_read_credentials(reader, env, git),
+        comment=comment,
+        comment_skipped=comment_skipped,
     )
     if reader.problems:
         raise DeployError(*reader.problems)

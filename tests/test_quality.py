@@ -73,3 +73,49 @@ def test_readme_tables_list_every_input_and_output() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     for name in [*action["inputs"], *action["outputs"]]:
         assert re.search(rf"^\| `{re.escape(name)}` \|", readme, flags=re.M), f"{name} is not in the README's tables"
+
+
+EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+
+
+def test_the_readme_shows_the_example_workflows_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert [p.name for p in EXAMPLES] == ["deploy.yml", "preview.yml", "release.yml"]
+    for path in EXAMPLES:
+        assert f"```yaml\n{path.read_text()}```" in readme, f"{path.name} differs from the README's copy"
+
+
+def test_every_workflow_passes_actionlint(tmp_path: Path) -> None:
+    """.github's, the examples, and every complete workflow the README shows."""
+    assert shutil.which("actionlint"), "actionlint is not installed (pip install -e '.[dev]')"
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    pasted = []
+    for number, block in enumerate(blocks):
+        if "jobs:" in block:
+            pasted.append(tmp_path / f"readme-{number}.yml")
+            pasted[-1].write_text(block)
+    files = [*(ROOT / ".github" / "workflows").glob("*.yml"), *EXAMPLES, *pasted]
+    assert len(files) >= 5
+    done = subprocess.run(["actionlint", "-no-color", *map(str, files)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_example_workflows_match_githubs_schema() -> None:
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is not installed (pip install -e '.[dev]')")
+    done = _check_jsonschema("vendor.github-workflows", [str(p.relative_to(ROOT)) for p in EXAMPLES])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_readmes_ref_table_is_what_the_code_does() -> None:
+    from deployer.naming import alias_from_ref
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("How refs become aliases")[1].split("###")[0]
+    rows = re.findall(r"^\| `([^`]+)`[^|]*\| `([^`]+)`", table, flags=re.M)
+    assert len(rows) >= 6
+    for ref, alias in rows:
+        if "…" in ref:  # the 200-character branch, shown shortened
+            full = alias_from_ref("feature/" + "a" * 192)
+            assert len(full) == 128 and alias.endswith(full[-9:]) and alias.startswith("feature-aaa")
+        else:
+            assert alias_from_ref(ref) == alias, ref

@@ -38,6 +38,13 @@ R7 ``ExecutedVersion``: Invoke reports which version ran in
 R8 error codes as Lambda names them: creating an alias that exists is HTTP 409
    ``ResourceConflictException`` (moto says ``ConflictException``).
    (API reference, CreateAlias "Errors".)
+R9 pagination: ListVersionsByFunction and ListAliases answer at most 50 items a page
+   (fewer with ``MaxItems``) and a ``NextMarker`` while more remain.
+   (API reference, ListVersionsByFunction / ListAliases "MaxItems", "NextMarker".)
+R10 a version that an alias references, as its main version or as its weighted
+   additional version, cannot be deleted: HTTP 409 ``ResourceConflictException``.
+   (API reference, DeleteFunction "Errors"; Developer Guide, "Lambda function versions".)
+U1, P1 function URLs and resource policies per qualifier: see ``owned``.
 
 Test controls (not service rules): ``before(operation, hook)`` lets a test act as
 "another deploy" at an exact moment; ``rendezvous(operation, parties)`` holds that many
@@ -63,14 +70,25 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from .owned import POLICY_OPERATIONS, URL_OPERATIONS, Answer, OwnedResources, Refusal
+
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _API = r"/2015-03-31/functions"
+_URL_API = r"/2021-10-31/functions"
 _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     (method, operation, re.compile(pattern + r"/?\Z"))
     for method, operation, pattern in (
+        ("POST", "CreateFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
+        ("GET", "GetFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
+        ("PUT", "UpdateFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
+        ("DELETE", "DeleteFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
+        ("POST", "AddPermission", _API + r"/(?P<fn>[^/]+)/policy"),
+        ("GET", "GetPolicy", _API + r"/(?P<fn>[^/]+)/policy"),
+        ("DELETE", "RemovePermission", _API + r"/(?P<fn>[^/]+)/policy/(?P<sid>[^/]+)"),
+        ("DELETE", "DeleteAlias", _API + r"/(?P<fn>[^/]+)/aliases/(?P<alias>[^/]+)"),
         ("POST", "CreateFunction", _API),
         ("GET", "GetFunction", _API + r"/(?P<fn>[^/]+)"),
         ("DELETE", "DeleteFunction", _API + r"/(?P<fn>[^/]+)"),
@@ -87,6 +105,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     )
 )
 CONFLICT = "ResourceConflictException"
+PAGE_SIZE = 50  # Lambda's list calls answer at most 50 items a page
 _STALE_REVISION = (
     "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
 )
@@ -105,6 +124,8 @@ class Route:
     function: str
     alias: str
     qualifier: str
+    statement: str = ""  # RemovePermission's statement id
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +137,7 @@ class _FunctionRecord:
     published: list[dict[str, Any]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> RevisionId
     weights: dict[str, tuple[str, dict[str, float]]] = field(default_factory=dict)
+    owned: OwnedResources = field(default_factory=OwnedResources)
 
 
 def _function_key(raw: str) -> str:
@@ -128,7 +150,7 @@ def _function_key(raw: str) -> str:
 
 def route_of(environ: Mapping[str, Any]) -> Route | None:
     path = environ.get("PATH_INFO", "")
-    if not path.startswith(_API):
+    if not path.startswith((_API, _URL_API)):
         return None
     query = parse_qs(environ.get("QUERY_STRING", ""))
     for method, operation, pattern in _ROUTES:
@@ -139,18 +161,19 @@ def route_of(environ: Mapping[str, Any]) -> Route | None:
             qualifier = query.get("Qualifier", [""])[0]
             if not qualifier and ":function:" in unquote(raw_fn) and unquote(raw_fn).count(":") == 7:
                 qualifier = unquote(raw_fn).rsplit(":", 1)[1]
-            return Route(operation, _function_key(raw_fn), unquote(groups.get("alias") or ""), qualifier)
+            return Route(
+                operation,
+                _function_key(raw_fn),
+                unquote(groups.get("alias") or ""),
+                qualifier,
+                unquote(groups.get("sid") or ""),
+                {key: values[0] for key, values in query.items()},
+            )
     return None
 
 
 def _versioned(config: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in config.items() if k not in _NOT_VERSIONED}, sort_keys=True, default=str)
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class LambdaFidelity:
@@ -211,7 +234,7 @@ class LambdaFidelity:
                     start_response, refusal.status, {"Type": "User", "message": refusal.message}, {"x-amzn-ErrorType": refusal.code}
                 )
             if answer is not None:
-                return _respond(start_response, 201, answer)
+                return _respond(start_response, answer.status, answer.body)
             status, headers, payload = _call(self._app, environ)
             if status == 409 and any(k.lower() == "x-amzn-errortype" and v == "ConflictException" for k, v in headers):  # R8
                 message = json.loads(payload or b"{}").get("message", "")
@@ -233,9 +256,22 @@ class LambdaFidelity:
 
     # --- rules before forwarding -------------------------------------------------
 
-    def _before(self, route: Route, request: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _before(self, route: Route, request: Mapping[str, Any]) -> Answer | None:
         record = self._functions.get(route.function)
         op = route.operation
+        if op in URL_OPERATIONS or op in POLICY_OPERATIONS:  # U1, P1
+            if record is None or not record.latest:
+                raise Refusal(404, "ResourceNotFoundException", f"Function not found: {route.function}")
+            arn = str(record.latest.get("FunctionArn", "")).removesuffix(":$LATEST")
+            return record.owned.handle(op, route.qualifier, request, arn, record.aliases, route.statement)
+        if op == "DeleteFunction" and record and route.qualifier.isdigit():  # R10
+            users = sorted(a for a, (primary, weights) in record.weights.items() if route.qualifier in (primary, *weights))
+            if users:
+                raise Refusal(
+                    409,
+                    CONFLICT,
+                    f"Unable to delete version {route.qualifier} because the following aliases reference it: [{', '.join(users)}]",
+                )
         if op in ("UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion") and record:
             if record.pending_reads > 0:  # R2
                 raise Refusal(
@@ -256,7 +292,7 @@ class LambdaFidelity:
             if request.get("RevisionId") and request["RevisionId"] != record.revision:  # R3
                 raise Refusal(412, "PreconditionFailedException", _STALE_REVISION)
         if op == "PublishVersion" and record and record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
-            return self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False)
+            return Answer(201, self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False))
         if op in ("CreateAlias", "UpdateAlias"):
             self._check_alias(route, request, record)
         return None
@@ -311,8 +347,15 @@ class LambdaFidelity:
             record.published.append(dict(payload))
             if self.misreport_published_code:
                 payload = {**payload, "CodeSha256": self.misreport_published_code}
+        elif op == "DeleteFunction" and route.qualifier.isdigit():
+            record.published = [v for v in record.published if v.get("Version") != route.qualifier]
+            return payload
         elif op == "DeleteFunction":
             self._functions.pop(name, None)
+            return payload
+        elif op == "DeleteAlias":
+            record.aliases.pop(route.alias, None)
+            record.weights.pop(route.alias, None)
             return payload
         elif op in ("CreateAlias", "UpdateAlias"):
             alias = payload.get("Name", route.alias)
@@ -347,9 +390,9 @@ class LambdaFidelity:
         if op == "GetFunction" and "Configuration" in payload:
             payload["Configuration"] = function_config(payload["Configuration"])
         elif op == "ListVersionsByFunction":
-            payload["Versions"] = [function_config(v) for v in payload.get("Versions", [])]
+            payload = _page(route, payload, "Versions", [function_config(v) for v in payload.get("Versions", [])])
         elif op == "ListAliases":
-            payload["Aliases"] = [alias_config(a) for a in payload.get("Aliases", [])]
+            payload = _page(route, payload, "Aliases", [alias_config(a) for a in payload.get("Aliases", [])])
         elif op in ("CreateAlias", "UpdateAlias", "GetAlias"):
             payload = alias_config(payload)
         elif "FunctionArn" in payload:
@@ -367,6 +410,15 @@ class LambdaFidelity:
             if roll < weight:
                 return version
         return primary
+
+
+def _page(route: Route, payload: dict[str, Any], key: str, items: list[dict[str, Any]]) -> dict[str, Any]:  # R9
+    start = int(route.query.get("Marker") or 0)
+    size = min(int(route.query.get("MaxItems") or PAGE_SIZE), PAGE_SIZE)
+    page = {**payload, key: items[start : start + size]}
+    if start + size < len(items):
+        page["NextMarker"] = str(start + size)
+    return page
 
 
 def _call(app: WsgiApp, environ: Environ) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -25,13 +25,16 @@ requests overlap as they would against a remote endpoint.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -45,11 +48,13 @@ USER_AGENT = "lambda-deploy/"
 class Seen:
     """One AWS request as the network saw it."""
 
-    number: int
+    number: int  # the deployer's requests count 1, 2, ...; anyone else's are 0
     method: str
     path: str
     target: str  # X-Amz-Target / smithy operation / query Action, when the protocol has one
     fault: str  # "" when it went through untouched
+    access_key: str = ""  # the access key id it was signed with; "" when unsigned
+    form: Mapping[str, str] = field(default_factory=dict)  # a query-protocol request's parameters (STS)
 
 
 def _cbor_text(text: str) -> bytes:
@@ -101,13 +106,14 @@ class Network:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/moto-api") or USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):
+        if path.startswith("/moto-api"):
             return self._app(environ, start_response)
+        ours = USER_AGENT in environ.get("HTTP_USER_AGENT", "")
         with self._lock:
-            self._count += 1
-            number = self._count
-            fault = self._plan.get(number, "")
-            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault))
+            self._count += ours
+            number = self._count if ours else 0
+            fault = self._plan.get(number, "") if ours else ""
+            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, *_identity(environ)))
         if self.latency:
             time.sleep(self.latency)
         if fault in ("throttle", "server-error"):
@@ -138,6 +144,20 @@ def _target(environ: Mapping[str, Any]) -> str:
     if "/operation/" in path:
         return path.rsplit("/", 1)[1]
     return ""
+
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _identity(environ: Environ) -> tuple[str, dict[str, str]]:
+    """Who signed the request, and a form-encoded body's parameters (read and put back)."""
+    signed = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+    form: dict[str, str] = {}
+    if "x-www-form-urlencoded" in str(environ.get("CONTENT_TYPE", "")):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+    return (signed.group(1) if signed else ""), form
 
 
 def _cut(environ: Mapping[str, Any]) -> None:

@@ -151,12 +151,22 @@ def create_inputs(role_arn: str) -> dict[str, str]:
     }
 
 
-def input_env(given: dict[str, str]) -> dict[str, str]:
-    """What the runner sets: every declared input, given value or action.yml default."""
+# What ${{ github.token }} evaluates to in these runs (a default in action.yml).
+GITHUB_TOKEN = "ghs_fakeJobToken0123456789abcdef"
+
+
+def input_values(given: dict[str, str]) -> dict[str, str]:
+    """Every declared input: the given value or action.yml's default, evaluated as the runner does."""
     declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
     unknown = set(given) - set(declared)
     assert not unknown, f"not inputs of action.yml: {unknown}"
-    return {f"INPUT_{name.upper().replace(' ', '_')}": given.get(name, str(spec.get("default", ""))) for name, spec in declared.items()}
+    values = {name: given.get(name, str(spec.get("default", ""))) for name, spec in declared.items()}
+    return {name: value.replace("${{ github.token }}", GITHUB_TOKEN) for name, value in values.items()}
+
+
+def input_env(given: dict[str, str]) -> dict[str, str]:
+    """What the runner sets: ``INPUT_<ID>`` for every declared input."""
+    return {f"INPUT_{name.upper().replace(' ', '_')}": value for name, value in input_values(given).items()}
 
 
 def github_env(event: str = "push", ref_name: str = "main", head_ref: str = "") -> dict[str, str]:
@@ -227,7 +237,8 @@ def prepare(
         **(github if github is not None else github_env()),
         **input_env(inputs),
     }
-    return Step(env, output, summary, secrets_of(inputs))
+    secrets = secrets_of(input_values(inputs)) + tuple(v for k, v in env.items() if k == "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    return Step(env, output, summary, secrets)
 
 
 ENTRYPOINT = [sys.executable, str(ROOT / "entrypoint.py")]

@@ -38,6 +38,8 @@ def test_deploy_unchanged_and_changed(fast: Sandbox, workspace: Path, create: di
         "status": "deployed",
         "stable-version": "1",
         "canary-version": "",
+        "function-url": "",
+        "deleted-versions": "",
     }
     for group in ("Read current state", "Package", "Plan", "Deploy"):
         assert f"::group::{group}" in first.stdout

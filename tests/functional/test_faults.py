@@ -18,7 +18,7 @@ code with no extra version.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 
 from deployer.aws import RETRY_ATTEMPTS, Services
-from deployer.github import ConsoleIO
+from deployer.github import ConsoleIO, Reporter
 from deployer.model import Result
 from deployer.package import build_artifact
 from deployer.pipeline import main
@@ -56,8 +56,8 @@ def net(sandbox: Sandbox, no_backoff: None) -> Iterator[Sandbox]:
     sandbox.fidelity.in_progress_reads = 2
 
 
-def connect(settings: Settings, log: Callable[[str], None]) -> Services:
-    return Services.connect(REGION, settings.wait_timeout, log, poll_delay=0.01, read_timeout=READ_TIMEOUT)
+def connect(settings: Settings, io: Reporter) -> Services:
+    return Services.connect(REGION, settings.wait_timeout, io.info, poll_delay=0.01, read_timeout=READ_TIMEOUT)
 
 
 @dataclass(frozen=True)

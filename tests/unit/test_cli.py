@@ -33,3 +33,20 @@ def test_promote_and_rollback_subcommands_set_the_command() -> None:
 def test_unknown_subcommand_is_refused() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["explode"])
+
+
+def test_each_flags_help_is_its_action_yml_description() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    deploy = build_parser()._subparsers._group_actions[0].choices["deploy"]  # type: ignore[union-attr]
+    helps = {action.dest: action.help or "" for action in deploy._actions}
+    for name in INPUT_IDS:
+        assert declared[name]["description"].replace("%", "%%") in helps[name.replace("-", "_")], name
+
+
+def test_cleanup_is_a_subcommand() -> None:
+    cleanup = parse("cleanup", "--function-name", "f", "--keep-versions", "3")
+    assert cleanup == {"function-name": "f", "keep-versions": "3", "command": "cleanup"}

@@ -6,16 +6,16 @@ import pytest
 import yaml
 
 from deployer.errors import DeployError
-from deployer.settings import DEFAULTS, INPUT_IDS, inputs_from_env, load_settings, parse_environment
+from deployer.settings import DEFAULTS, INPUT_IDS, Settings, inputs_from_env, load_settings, parse_environment
 from tests.conftest import ROOT
 
 ROLE = "arn:aws:iam::123456789012:role/deployer"
 LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:deps:3"
 
 
-def load(workspace: Path, **inputs: str) -> object:
-    env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": "eu-west-1", "GITHUB_REF_NAME": "main"}
-    return load_settings({"function-name": "orders", "source": "app", **inputs}, env)
+def load(workspace: Path, env: dict[str, str] | None = None, **inputs: str) -> Settings:
+    base = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": "eu-west-1", "GITHUB_REF_NAME": "main"}
+    return load_settings({"function-name": "orders", "source": "app", **inputs}, {**base, **(env or {})})
 
 
 def problems(workspace: Path, env: dict[str, str] | None = None, **inputs: str) -> list[str]:
@@ -179,7 +179,8 @@ def test_inputs_from_env_keeps_hyphens() -> None:
 def test_action_yml_declares_exactly_the_inputs_and_defaults_the_code_reads() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert tuple(action["inputs"]) == INPUT_IDS
-    declared = {name: spec["default"] for name, spec in action["inputs"].items() if "default" in spec}
+    # An expression default (github-token's ${{ github.token }}) is the runner's to evaluate.
+    declared = {name: spec["default"] for name, spec in action["inputs"].items() if "default" in spec and "${{" not in spec["default"]}
     assert declared == dict(DEFAULTS)
     assert all(spec.get("description") for spec in action["inputs"].values())
     assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
@@ -264,13 +265,19 @@ VALID_API_VALUES = {
     "codedeploy-group": "orders-group",
     "before-traffic-hook": "orders-pre",
     "after-traffic-hook": "orders-post",
+    "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
+    "role-session-name": "deploy-4242",
+    "role-duration-seconds": "3600",
 }
+OIDC_ENV = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/?x=1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
 CONTEXT = {  # other inputs an input is only valid with
     "to-version": {"command": "rollback"},
     "codedeploy-application": {"engine": "codedeploy", "codedeploy-group": "g", "strategy": "AllAtOnce"},
     "codedeploy-group": {"engine": "codedeploy", "codedeploy-application": "a", "strategy": "AllAtOnce"},
     "before-traffic-hook": {"engine": "codedeploy", "codedeploy-application": "a", "codedeploy-group": "g", "strategy": "AllAtOnce"},
     "after-traffic-hook": {"engine": "codedeploy", "codedeploy-application": "a", "codedeploy-group": "g", "strategy": "AllAtOnce"},
+    "role-session-name": {"role-to-assume": "arn:aws:iam::123456789012:role/github-deploy"},
+    "role-duration-seconds": {"role-to-assume": "arn:aws:iam::123456789012:role/github-deploy"},
 }
 
 
@@ -304,9 +311,9 @@ def test_every_api_input_follows_every_constraint_of_the_model(workspace: Path) 
     assert set(VALID_API_VALUES) == set(API_FIELDS)
     checked = 0
     for name, (service, shape) in API_FIELDS.items():
-        load(workspace, **{**CONTEXT.get(name, {}), name: VALID_API_VALUES[name]})
+        load(workspace, OIDC_ENV, **{**CONTEXT.get(name, {}), name: VALID_API_VALUES[name]})
         for bad in model_violations(service, shape, VALID_API_VALUES[name]):
-            found = problems(workspace, **{**CONTEXT.get(name, {}), name: bad})
+            found = problems(workspace, OIDC_ENV, **{**CONTEXT.get(name, {}), name: bad})
             assert any(f"input '{name}'" in problem for problem in found), (name, bad, found)
             checked += 1
     assert checked >= 30

@@ -1,0 +1,77 @@
+"""The preview comment on a pull request: one comment, found again by a hidden marker.
+
+Contract: ``post_preview_comment(target, body, marker)`` creates the comment, or edits
+the one whose body holds ``marker`` (so re-runs update it instead of piling up). It
+talks to GitHub's REST API at ``GITHUB_API_URL`` through ``GitHubRest``, a small
+urllib client that follows ``Link: rel="next"`` pages. It returns what it did, and
+raises ``CommentError`` (with the HTTP status, 0 when GitHub could not be reached),
+which the caller turns into a warning: a comment never fails a deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+from . import __version__
+from .settings import CommentTarget
+
+TIMEOUT = 10.0
+_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+class CommentError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubRest:
+    def __init__(self, api_url: str, token: str) -> None:
+        self._api = api_url.rstrip("/")
+        self._token = token
+
+    def _send(self, method: str, url: str, body: Any = None) -> tuple[Any, str]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self._token}")
+        request.add_header("Accept", "application/vnd.github+json")
+        request.add_header("X-GitHub-Api-Version", "2022-11-28")
+        request.add_header("User-Agent", f"lambda-deploy/{__version__}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # the configured GitHub API
+                return json.loads(response.read() or b"null"), response.headers.get("Link", "")
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")[:200]
+            raise CommentError(error.code, f"HTTP {error.code} {error.reason}: {detail}") from None
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+            raise CommentError(0, f"GitHub's API could not be reached: {error}") from None
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        return self._send(method, f"{self._api}{path}", body)[0]
+
+    def pages(self, path: str) -> Iterator[Any]:
+        url: str | None = f"{self._api}{path}"
+        while url:
+            items, link = self._send("GET", url)
+            yield from items or []
+            found = _NEXT.search(link)
+            url = found.group(1) if found else None
+
+
+def post_preview_comment(target: CommentTarget, body: str, marker: str) -> str:
+    """Create or edit the pull request's preview comment; "created" or "updated"."""
+    rest = GitHubRest(target.api_url, target.token)
+    issue = f"/repos/{target.repository}/issues/{target.number}"
+    existing = next((c for c in rest.pages(f"{issue}/comments?per_page=100") if marker in str(c.get("body", ""))), None)
+    if existing is None:
+        rest.request("POST", f"{issue}/comments", {"body": body})
+        return "created"
+    rest.request("PATCH", f"/repos/{target.repository}/issues/comments/{existing['id']}", {"body": body})
+    return "updated"
