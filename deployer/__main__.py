@@ -69,7 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="subcommand", required=True)
     described = input_descriptions()
     for name, text in SUBCOMMANDS.items():
-        _add_inputs(commands.add_parser(name, help=text, description=text), described)
+        sub = commands.add_parser(name, help=text, description=text)
+        _add_inputs(sub, described)
+        if name == "rollback":
+            sub.add_argument(
+                "--to-alias",
+                metavar="ALIAS",
+                help="blue/green: go back to the version this alias points at (the same as --to-version ALIAS)",
+            )
     demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
     demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -85,6 +92,8 @@ def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
         inputs["dry-run"] = "true"
     if args.subcommand in ("promote", "rollback", "cleanup"):
         inputs["command"] = args.subcommand
+    if getattr(args, "to_alias", None):
+        inputs["to-version"] = args.to_alias
     return inputs
 
 

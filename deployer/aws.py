@@ -53,10 +53,11 @@ from botocore.exceptions import (
     WaiterError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from . import __version__
-from .errors import ConflictError, ConnectionLost, DeployError, Problem
-from .model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle
+from .errors import ConflictError, ConnectionLost, DeployError, Problem, ProvisioningFailed
+from .model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle, Production, Provisioned
 
 RETRY_ATTEMPTS = 5
 CONFLICT_RETRIES = 5
@@ -264,12 +265,12 @@ def _newest(versions: list[dict[str, Any]]) -> FunctionConfig | None:
 
 
 @contextmanager
-def _gone_is_fine() -> Iterator[None]:
+def _gone_is_fine(*codes: str) -> Iterator[None]:
     """Deleting what is already gone is done: cleanup meets partial states."""
     try:
         yield
     except ClientError as error:
-        if _code(error) != NOT_FOUND:
+        if _code(error) not in (NOT_FOUND, *codes):
             raise
 
 
@@ -293,21 +294,54 @@ def configuration_holds(raw: Mapping[str, Any], changes: Mapping[str, Any]) -> b
     return True
 
 
+@dataclass(frozen=True)
+class Wants:
+    """What a run needs read beyond the basics; each costs calls, so only when asked."""
+
+    aliases: bool = False  # every alias (pruning)
+    url: bool = False  # the alias's function URL and policy (function-url, cleanup)
+    stable: bool = False  # the alias's version's configuration (routing by weight)
+    provisioned: bool = False  # the alias's provisioned concurrency
+    previous: str | None = None  # the blue/green alias
+
+
+# Lambda ships no waiter for provisioned concurrency; this one runs on botocore's waiter
+# machinery like the stock ones (delay and attempts are set per wait from wait-timeout).
+PROVISIONED_READY = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "ProvisionedConcurrencyReady": {
+                "operation": "GetProvisionedConcurrencyConfig",
+                "delay": 1,
+                "maxAttempts": 300,
+                "acceptors": [
+                    {"state": "success", "matcher": "path", "argument": "Status", "expected": "READY"},
+                    {"state": "failure", "matcher": "path", "argument": "Status", "expected": "FAILED"},
+                ],
+            }
+        },
+    }
+)
+PROVISIONED_MISSING = "ProvisionedConcurrencyConfigNotFoundException"
+
+
 class LambdaGateway:
     def __init__(self, client: Any, wait_timeout: float, poll_delay: float = 1.0, log: Callable[[str], None] = lambda _: None) -> None:
         self._lambda = client
         self.calls = CallLog()
         self.calls.attach(client)
+        client.meta.events.register("after-call.lambda.GetProvisionedConcurrencyConfig", self._log_provisioned)
         self._wait_timeout = wait_timeout
         self._poll_delay = poll_delay
         self._log = log
 
     # --- reading ---------------------------------------------------------------
 
-    def read_state(self, function_name: str, alias: str, aliases: bool = False, url: bool = False) -> FunctionState:
-        """$LATEST, the newest version (every version number on the way), the alias; with
-        ``aliases`` every alias too (for pruning), with ``url`` the alias's function URL and
-        our public-URL statements. Only what is asked for is read."""
+    def read_state(self, function_name: str, alias: str, wants: Wants | None = None) -> FunctionState:
+        """$LATEST (with its reserved concurrency), the newest version (every version number
+        on the way), the alias; and only what ``wants`` asks for besides."""
+        wants = wants or Wants()
         with translated("reading the function", f"function '{function_name}'"):
             try:
                 got = self._lambda.get_function(FunctionName=function_name)
@@ -319,16 +353,27 @@ class LambdaGateway:
         newest = _newest(versions)
         lifecycle = Lifecycle(
             versions=tuple(v["Version"] for v in versions),
-            aliases=self.list_aliases(function_name) if aliases else (),
-            url=self.function_url(function_name, alias) if url else None,
-            statements=self.url_statements(function_name, alias) if url else frozenset(),
+            aliases=self.list_aliases(function_name) if wants.aliases else (),
+            url=self.function_url(function_name, alias) if wants.url else None,
+            statements=self.url_statements(function_name, alias) if wants.url else frozenset(),
+        )
+        current = self.get_alias(function_name, alias)
+        stable = None
+        if wants.stable and current is not None:
+            stable = newest if newest and newest.version == current.version else self.configuration(function_name, current.version)
+        production = Production(
+            stable=stable,
+            reserved_concurrency=(got.get("Concurrency") or {}).get("ReservedConcurrentExecutions"),
+            provisioned=self.provisioned(function_name, alias) if wants.provisioned and current is not None else None,
+            previous=self.get_alias(function_name, wants.previous) if wants.previous else None,
         )
         return FunctionState(
             latest=FunctionConfig.from_api(got["Configuration"]),
             published=newest,
-            alias=self.get_alias(function_name, alias),
+            alias=current,
             tags=dict(got.get("Tags") or {}),
             lifecycle=lifecycle,
+            production=production,
         )
 
     def versions(self, function_name: str) -> list[dict[str, Any]]:
@@ -394,14 +439,14 @@ class LambdaGateway:
 
     # --- waiting ---------------------------------------------------------------
 
-    def _wait(self, waiter_name: str, what: str, **params: Any) -> None:
+    def _wait(self, waiter_name: str, what: str, waiter: Any = None, **params: Any) -> None:
         attempts = max(1, math.ceil(self._wait_timeout / self._poll_delay))
         config = {"Delay": self._poll_delay, "MaxAttempts": attempts}
         where = f"function '{params.get('FunctionName', '')}'"
         self._log(f"waiting for {what} (up to {self._wait_timeout:g}s)")
         with translated(f"waiting for {what}", where):
             try:
-                self._lambda.get_waiter(waiter_name).wait(WaiterConfig=config, **params)
+                (waiter or self._lambda.get_waiter(waiter_name)).wait(WaiterConfig=config, **params)
             except WaiterError as error:
                 raise self._waiter_failure(error, what, where) from None
 
@@ -409,6 +454,8 @@ class LambdaGateway:
         last = error.last_response or {}
         configuration = last.get("Configuration", last)
         reason = configuration.get("LastUpdateStatusReason") or configuration.get("StateReason") or ""
+        if configuration.get("Status") == "FAILED":  # provisioned concurrency
+            return ProvisioningFailed.of(f"{what} failed: {configuration.get('StatusReason') or 'Lambda gave no reason'}", where)
         if "max attempts" in str(error).lower():
             return DeployError.of(
                 f"timed out after {self._wait_timeout:g}s waiting for {what}",
@@ -631,6 +678,54 @@ class LambdaGateway:
                     return f"Lambda refused: {_message(error)}"
                 raise
         return ""
+
+    # --- concurrency ------------------------------------------------------------------
+
+    def provisioned(self, function_name: str, alias: str) -> Provisioned | None:
+        with translated("reading the provisioned concurrency", f"alias '{alias}'"):
+            try:
+                raw = self._lambda.get_provisioned_concurrency_config(FunctionName=function_name, Qualifier=alias)
+            except ClientError as error:
+                if _code(error) in (PROVISIONED_MISSING, NOT_FOUND):
+                    return None
+                raise
+        return Provisioned(int(raw["RequestedProvisionedConcurrentExecutions"]), str(raw["Status"]))
+
+    def _log_provisioned(self, parsed: Mapping[str, Any], **_: Any) -> None:
+        if "Status" in parsed:
+            allocated, requested = (
+                parsed.get("AllocatedProvisionedConcurrentExecutions", 0),
+                parsed.get("RequestedProvisionedConcurrentExecutions"),
+            )
+            self._log(f"provisioned concurrency: {parsed['Status']} ({allocated} of {requested} environments ready)")
+
+    def set_provisioned(self, function_name: str, alias: str, wanted: int) -> None:
+        """Set (or with 0 remove) the alias's provisioned concurrency; a set waits for READY."""
+        if wanted == 0:
+            with translated("removing the provisioned concurrency", f"alias '{alias}'"), _gone_is_fine(PROVISIONED_MISSING):
+                self._lambda.delete_provisioned_concurrency_config(FunctionName=function_name, Qualifier=alias)
+            return
+        with translated("setting the provisioned concurrency", f"alias '{alias}'"):
+            self._lambda.put_provisioned_concurrency_config(
+                FunctionName=function_name, Qualifier=alias, ProvisionedConcurrentExecutions=wanted
+            )
+        self.wait_warm(function_name, alias)
+
+    def wait_warm(self, function_name: str, alias: str) -> None:
+        """Wait until the alias's provisioned environments are READY; FAILED is ``ProvisioningFailed``."""
+        waiter = create_waiter_with_client("ProvisionedConcurrencyReady", PROVISIONED_READY, self._lambda)
+        what = f"the provisioned concurrency of alias {alias} to be READY"
+        self._wait("", what, waiter, FunctionName=function_name, Qualifier=alias)
+
+    def set_reserved(self, function_name: str, wanted: int | None) -> None:
+        """The function's reserved concurrency; None removes it."""
+        where = f"function '{function_name}'"
+        if wanted is None:
+            with translated("removing the reserved concurrency", where), _gone_is_fine():
+                self._lambda.delete_function_concurrency(FunctionName=function_name)
+            return
+        with translated("setting the reserved concurrency", where):
+            self._lambda.put_function_concurrency(FunctionName=function_name, ReservedConcurrentExecutions=wanted)
 
     def invoke(self, function_name: str, qualifier: str, payload: str) -> Invocation:
         with translated(f"invoking version {qualifier}", f"function '{function_name}'"):

@@ -51,5 +51,9 @@ class ConnectionLost(DeployError):
     """AWS could not be reached, or stopped answering, after botocore's retries."""
 
 
+class ProvisioningFailed(DeployError):
+    """An alias's provisioned concurrency reported FAILED: a rollout treats it as a failed gate."""
+
+
 class Cancelled(Exception):
     """The runner asked us to stop (SIGTERM / SIGINT)."""

@@ -32,12 +32,15 @@ from .model import (
     OpenCanary,
     Plan,
     PointAlias,
+    PointPreviousAlias,
     Pruned,
     PruneVersions,
     PublishVersion,
     ReuseVersion,
     RevokeUrlPermissions,
     RolloutOutcome,
+    SetProvisionedConcurrency,
+    SetReservedConcurrency,
     ShiftTraffic,
     SmokeTest,
     Step,
@@ -61,6 +64,7 @@ class Outcome:
     rollout: RolloutOutcome | None = None  # set when traffic moved by a rollout, or was stopped
     function_url: str = ""
     pruned: Pruned = field(default_factory=Pruned)
+    previous_alias: tuple[str, str] | None = None
 
 
 def _alias_arn(function_arn: str, alias: str) -> str:
@@ -103,9 +107,10 @@ class _Progress:
     rollout: RolloutOutcome | None = None
     url: str = ""
     pruned: Pruned = field(default_factory=Pruned)
+    previous: tuple[str, str] | None = None
 
     def outcome(self) -> Outcome:
-        return Outcome(self.arn, self.version, self.alias_arn, self.rollout, self.url, self.pruned)
+        return Outcome(self.arn, self.version, self.alias_arn, self.rollout, self.url, self.pruned, self.previous)
 
 
 class Executor:
@@ -176,7 +181,7 @@ class Executor:
                 self._log(f"published version {published.version} (CodeSha256 verified)")
             case ReuseVersion(version=reused):
                 progress.version = reused
-            case PointAlias(name=alias, revision_id=alias_revision):
+            case PointAlias(name=alias, revision_id=alias_revision, warm=warm):
                 try:
                     moved = self._aws.point_alias(name, alias, progress.version, alias_revision)
                 except ConflictError:
@@ -187,6 +192,22 @@ class Executor:
                         "check who else deploys this function, then run again",
                     ) from None
                 progress.alias_arn = moved.arn
+                if warm:
+                    self._aws.wait_warm(name, alias)
+            case PointPreviousAlias(name=previous, version=leaving, revision_id=previous_revision):
+                try:
+                    self._aws.point_alias(name, previous, leaving, previous_revision)
+                except ConflictError:
+                    raise ConflictError.of(
+                        f"alias '{previous}' was changed by someone else; the main alias was not moved",
+                        f"input 'previous-alias' ({previous})",
+                        "check who else moves it, then run again",
+                    ) from None
+                progress.previous = (previous, leaving)
+            case SetReservedConcurrency(wanted=wanted):
+                self._aws.set_reserved(name, wanted)
+            case SetProvisionedConcurrency(alias=alias, wanted=wanted):
+                self._aws.set_provisioned(name, alias, wanted)
             case SmokeTest() | ShiftTraffic() | OpenCanary() | HandOffToCodeDeploy():
                 progress.rollout = self._move_traffic(step, plan, progress)
             case _:
@@ -300,13 +321,13 @@ def interruption(plan: Plan, index: int, version: str) -> Problem:
             state = f"the function may have been created with the new code, unpublished; {untouched}"
         case UpdateCode():
             state = f"$LATEST may hold the new code, uploaded but not published; {untouched}"
-        case UpdateConfiguration() | TagFunction():
+        case UpdateConfiguration() | TagFunction() | SetReservedConcurrency():
             state = f"$LATEST holds the new code and may hold part of the new configuration, not published; {untouched}"
         case PublishVersion():
             state = f"a version holding the new code may have been published, but no alias points at it; {untouched}"
         case PointAlias():
             state = f"version {version} is published; alias '{alias}' may point at it already or still at {before}"
-        case SmokeTest():
+        case SmokeTest() | PointPreviousAlias() | SetProvisionedConcurrency():
             state = f"version {version} is published; no traffic had moved to it, {untouched}"
         case EnsureFunctionUrl() | GrantPublicUrl() | RevokeUrlPermissions():
             state = f"version {version} is deployed to alias '{alias}'; its function URL may be only partly set up"

@@ -112,3 +112,32 @@ def api_field(service: str, shape: str, documented_max: float | None = None) -> 
         str(meta.get("pattern", "")),
         tuple(getattr(model, "enum", None) or ()),
     )
+
+
+_SNAPSTART_FAMILY = re.compile(r"(java|python|dotnet)(\d+)(?:\.(\d+))?\Z")
+
+
+@cache
+def snapstart_runtimes() -> tuple[str, ...]:
+    """The runtimes in botocore's model that SnapStart supports. The model lists runtimes but
+    not their features; the Developer Guide ("Lambda SnapStart") names the families: Java 11
+    and later, Python 3.12 and later, .NET 8 and later."""
+    runtimes = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
+
+    def supported(runtime: str) -> bool:
+        found = _SNAPSTART_FAMILY.match(runtime)
+        if not found:
+            return False
+        family, major, minor = found.group(1), int(found.group(2)), int(found.group(3) or 0)
+        return (
+            (family == "java" and major >= 11) or (family == "python" and (major, minor) >= (3, 12)) or (family == "dotnet" and major >= 8)
+        )
+
+    return tuple(runtime for runtime in runtimes if supported(runtime))
+
+
+def snapstart_problem(runtime: str) -> str:
+    """Why SnapStart cannot be turned on for ``runtime``, or "" when it can."""
+    if runtime in snapstart_runtimes():
+        return ""
+    return f"SnapStart does not support runtime '{runtime}'; it supports {', '.join(snapstart_runtimes())}"

@@ -36,6 +36,9 @@ def _fingerprint(raw: Mapping[str, Any]) -> str:
         relevant["Layers"] = [layer["Arn"] for layer in relevant["Layers"]]
     if "VpcConfig" in relevant:
         relevant["VpcConfig"] = {k: v for k, v in relevant["VpcConfig"].items() if k != "VpcId"}
+    if "SnapStart" in relevant:
+        # OptimizationStatus is On for a version with a snapshot and Off for $LATEST: state, not configuration.
+        relevant["SnapStart"] = relevant["SnapStart"].get("ApplyOn", "None")
     encoded = json.dumps(relevant, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -61,6 +64,8 @@ class FunctionConfig:
     state: str
     last_update_status: str
     fingerprint: str
+    dead_letter_target: str = ""  # the dead-letter queue's ARN; "" when there is none
+    snap_start: str = "None"  # SnapStart ApplyOn: PublishedVersions | None
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> FunctionConfig:
@@ -82,6 +87,8 @@ class FunctionConfig:
             state=raw.get("State", ""),
             last_update_status=raw.get("LastUpdateStatus", ""),
             fingerprint=_fingerprint(raw),
+            dead_letter_target=str((raw.get("DeadLetterConfig") or {}).get("TargetArn") or ""),
+            snap_start=str((raw.get("SnapStart") or {}).get("ApplyOn") or "None"),
         )
 
     @property
@@ -142,6 +149,24 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Provisioned:
+    """The provisioned concurrency configured on an alias."""
+
+    requested: int
+    status: str  # IN_PROGRESS | READY | FAILED
+
+
+@dataclass(frozen=True)
+class Production:
+    """What production rules need to know, read only when the inputs ask for it."""
+
+    stable: FunctionConfig | None = None  # the alias's version, when traffic is to be routed by weight
+    reserved_concurrency: int | None = None  # None: no reservation
+    provisioned: Provisioned | None = None  # on this run's alias
+    previous: AliasState | None = None  # the previous-alias, when one is named
+
+
+@dataclass(frozen=True)
 class FunctionState:
     """What AWS has now. ``latest`` is None when the function does not exist."""
 
@@ -150,6 +175,7 @@ class FunctionState:
     alias: AliasState | None
     tags: Mapping[str, str] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    production: Production = field(default_factory=Production)
 
 
 # --- plan steps --------------------------------------------------------------------
@@ -220,6 +246,43 @@ class ReuseVersion:
 
 
 @dataclass(frozen=True)
+class SetReservedConcurrency:
+    wanted: int | None  # None removes the reservation
+    current: int | None
+
+    def describe(self) -> str:
+        if self.wanted is None:
+            return f"remove the reserved concurrency (was {self.current})"
+        return f"set the reserved concurrency: {'none' if self.current is None else self.current} → {self.wanted}"
+
+
+@dataclass(frozen=True)
+class SetProvisionedConcurrency:
+    alias: str
+    wanted: int  # 0 removes the config
+    current: int | None
+
+    def describe(self) -> str:
+        if self.wanted == 0:
+            return f"remove the provisioned concurrency of alias {self.alias} (was {self.current})"
+        return f"set the provisioned concurrency of alias {self.alias}: {self.current or 0} → {self.wanted}, and wait until it is READY"
+
+
+@dataclass(frozen=True)
+class PointPreviousAlias:
+    """Blue/green: keep the version the main alias is leaving one alias away."""
+
+    name: str
+    version: str
+    from_version: str | None  # None when the alias is created
+    revision_id: str | None
+
+    def describe(self) -> str:
+        moved = f"{self.from_version} → {self.version}" if self.from_version else f"→ {self.version} (created)"
+        return f"point alias {self.name} at the version being left: {moved}"
+
+
+@dataclass(frozen=True)
 class PointAlias:
     """Create the alias or move it; ``version`` None means the version this plan publishes."""
 
@@ -227,6 +290,7 @@ class PointAlias:
     from_version: str | None
     version: str | None
     revision_id: str | None  # None when the alias is created
+    warm: bool = False  # wait for its provisioned concurrency to be READY after the move
 
     def describe(self) -> str:
         target = self.version or "the new version"
@@ -256,9 +320,11 @@ class ShiftTraffic:
     strategy: Strategy
     revision_id: str
     description: str  # the alias's own description, restored when the rollout ends
+    warm: bool = False  # after each weight change, wait for provisioned concurrency to be READY
 
     def describe(self) -> str:
-        return f"shift alias {self.name} from version {self.stable} to the new version: {self.strategy.describe()}"
+        warm = "; each step waits for provisioned concurrency" if self.warm else ""
+        return f"shift alias {self.name} from version {self.stable} to the new version: {self.strategy.describe()}{warm}"
 
 
 @dataclass(frozen=True)
@@ -270,6 +336,7 @@ class OpenCanary:
     weight: float
     revision_id: str
     description: str = ""  # the alias's own description, restored if the canary cannot open
+    warm: bool = False
 
     def describe(self) -> str:
         return f"open a canary on alias {self.name}: {self.weight:.0%} to the new version, the rest on version {self.stable}"
@@ -359,6 +426,7 @@ Step = (
     CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
     | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
     | EnsureFunctionUrl | GrantPublicUrl | RevokeUrlPermissions | DeleteFunctionUrl | DeleteAlias | PruneVersions
+    | SetReservedConcurrency | SetProvisionedConcurrency | PointPreviousAlias
 )  # fmt: skip
 # Steps that change the function or its aliases. Pruning is housekeeping: a deploy that
 # only prunes old versions left the function "unchanged".
@@ -366,6 +434,7 @@ MUTATING = (
     CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
     ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
     EnsureFunctionUrl, GrantPublicUrl, RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias,
+    SetReservedConcurrency, SetProvisionedConcurrency, PointPreviousAlias,
 )  # fmt: skip
 
 
@@ -442,6 +511,7 @@ class Result:
     rollout: RolloutOutcome | None = None
     function_url: str = ""
     pruned: Pruned = field(default_factory=Pruned)
+    previous_alias: tuple[str, str] | None = None  # (name, version) of the blue/green alias
 
     @property
     def failed(self) -> bool:

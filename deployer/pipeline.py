@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from . import report
-from .aws import Services, WebIdentity
+from .aws import Services, Wants, WebIdentity
 from .errors import Cancelled, DeployError, Problem
 from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
@@ -27,7 +27,7 @@ from .limits import DIRECT_UPLOAD_BYTES
 from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
 from .oidc import fetch_id_token
 from .package import build_artifact
-from .planner import make_cleanup_plan, make_plan
+from .planner import make_cleanup_plan, make_plan, routes_by_weight
 from .pr_comment import CommentError, post_preview_comment
 from .rollout import Clock, RolloutContext, SystemClock, Traffic
 from .settings import Settings, load_settings
@@ -137,12 +137,16 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
 
 def _read_state(settings: Settings, services: Services, io: Reporter) -> FunctionState:
     cleanup = settings.command == "cleanup"
-    state = services.lambda_.read_state(
-        settings.function_name,
-        settings.alias,
+    rollout = settings.rollout
+    wants = Wants(
         aliases=settings.keep_versions > 0,
         url=settings.function_url != "none" or cleanup,
+        stable=settings.command == "deploy" and routes_by_weight(rollout),
+        # A rollout onto an alias with provisioned concurrency (set here or by hand) waits for READY.
+        provisioned=settings.command == "deploy" and (routes_by_weight(rollout) or rollout.provisioned_concurrency is not None),
+        previous=rollout.previous_alias,
     )
+    state = services.lambda_.read_state(settings.function_name, settings.alias, wants)
     if state.latest is None:
         if not cleanup:
             io.info(f"function {settings.function_name} does not exist yet; it will be created")
@@ -171,6 +175,9 @@ def _command(settings: Settings, state: FunctionState, services: Services, traff
             "check function-name, alias and aws-region",
         )
     to_version = settings.rollout.to_version
+    if settings.rollout.to_alias is not None:
+        to_version = _version_of(services, settings, settings.rollout.to_alias)
+        io.info(f"alias {settings.rollout.to_alias} points at version {to_version}")
     if alias.canary is None and (command == "promote" or to_version is None):
         raise _no_canary(alias, command)
     if to_version is not None:
@@ -190,6 +197,18 @@ def _no_canary(alias: AliasState, command: str) -> DeployError:
         "input 'command'",
         hint,
     )
+
+
+def _version_of(services: Services, settings: Settings, name: str) -> str:
+    """Blue/green: the version that an alias (such as previous) points at."""
+    found = services.lambda_.get_alias(settings.function_name, name)
+    if found is None:
+        raise DeployError.of(
+            f"alias '{name}' of function '{settings.function_name}' does not exist",
+            "input 'to-version'",
+            "deploy with previous-alias first, or give a version number",
+        )
+    return found.version
 
 
 def _check_version_exists(services: Services, settings: Settings, version: str) -> None:
@@ -266,6 +285,8 @@ def _cleanup(settings: Settings, state: FunctionState, services: Services, traff
 
 
 def _report_lifecycle(settings: Settings, outcome: Outcome, io: Reporter) -> None:
+    if settings.function.reserved_concurrency == 0 and settings.command == "deploy":
+        io.warning(f"reserved concurrency 0 throttles every invocation of {settings.function_name}")
     if settings.function_url == "public" and settings.command == "deploy":
         io.warning(f"the function URL of alias {settings.alias} is public: anyone on the internet can call it ({outcome.function_url})")
     for version, reason in outcome.pruned.skipped:
@@ -300,6 +321,7 @@ def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, 
         rollout=rollout,
         function_url=outcome.function_url,
         pruned=outcome.pruned,
+        previous_alias=outcome.previous_alias,
     )
 
 

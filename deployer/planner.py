@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import DeployError, Problem
+from .limits import snapstart_problem
 from .model import (
     PUBLIC_URL_STATEMENTS,
     TRACE_PREFIX,
@@ -40,10 +41,13 @@ from .model import (
     OpenCanary,
     Plan,
     PointAlias,
+    PointPreviousAlias,
     PruneVersions,
     PublishVersion,
     ReuseVersion,
     RevokeUrlPermissions,
+    SetProvisionedConcurrency,
+    SetReservedConcurrency,
     ShiftTraffic,
     SmokeTest,
     Step,
@@ -51,7 +55,7 @@ from .model import (
     UpdateCode,
     UpdateConfiguration,
 )
-from .settings import FunctionSettings, GitContext, Settings, environment_problems
+from .settings import FunctionSettings, GitContext, RolloutSettings, Settings, environment_problems
 
 TAG_PREFIX = "lambda-deploy:"
 _TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
@@ -107,6 +111,7 @@ def _scalar_changes(wanted: FunctionSettings, latest: FunctionConfig) -> tuple[d
         ("Timeout", "timeout", wanted.timeout, latest.timeout),
         ("Description", "description", wanted.description, latest.description),
         ("Layers", "layers", list(wanted.layers) if wanted.layers is not None else None, list(latest.layers)),
+        ("SnapStart", "snapstart", _snapstart(wanted.snapstart), {"ApplyOn": latest.snap_start}),
     ]
     params: dict[str, Any] = {}
     changes: list[Change] = []
@@ -117,7 +122,13 @@ def _scalar_changes(wanted: FunctionSettings, latest: FunctionConfig) -> tuple[d
     return params, changes
 
 
+def _snapstart(enabled: bool | None) -> dict[str, str] | None:
+    return None if enabled is None else {"ApplyOn": "PublishedVersions" if enabled else "None"}
+
+
 def _show(value: object) -> str:
+    if isinstance(value, dict) and "ApplyOn" in value:
+        return "on" if value["ApplyOn"] == "PublishedVersions" else "off"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "(none)"
     return str(value) if value not in ("", None) else "(empty)"
@@ -146,7 +157,12 @@ def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
         "Architectures": [wanted.architecture or "x86_64"],
         "Tags": {**deploy_tags(settings.git), **wanted.tags},
     }
-    optional = {"MemorySize": wanted.memory, "Timeout": wanted.timeout, "Description": wanted.description}
+    optional = {
+        "MemorySize": wanted.memory,
+        "Timeout": wanted.timeout,
+        "Description": wanted.description,
+        "SnapStart": _snapstart(wanted.snapstart),
+    }
     params.update({key: value for key, value in optional.items() if value is not None})
     if wanted.layers:
         params["Layers"] = list(wanted.layers)
@@ -203,13 +219,71 @@ def stale_canary(alias: AliasState) -> DeployError:
     )
 
 
-def _traffic_steps(settings: Settings, alias: AliasState, target: str | None) -> list[Step]:
+def routes_by_weight(rollout: RolloutSettings) -> bool:
+    """Whether the alias will route traffic between two versions on the way (a canary, a
+    linear shift, a CodeDeploy preset other than all at once, or a one-shot canary)."""
+    return rollout.canary_weight is not None or rollout.strategy.gradual
+
+
+def routing_problems(stable: FunctionConfig, role: str, dead_letter: str) -> list[str]:
+    """What keeps Lambda from routing an alias by weight between ``stable`` and a new version
+    with ``role`` and ``dead_letter`` (Developer Guide, "Alias routing configuration": both
+    versions published, with the same execution role and the same dead-letter queue, or none)."""
+    problems = []
+    if stable.version == "$LATEST":
+        problems.append("the alias points at $LATEST, which is not a published version")
+    if stable.role != role:
+        problems.append(f"the execution role changes ({stable.role} → {role})")
+    if stable.dead_letter_target != dead_letter:
+        problems.append(f"the dead-letter queue changes ({stable.dead_letter_target or 'none'} → {dead_letter or 'none'})")
+    return problems
+
+
+def _check_routing(settings: Settings, state: FunctionState, alias: AliasState) -> None:
+    stable, latest = state.production.stable, state.latest
+    if stable is None or latest is None or not routes_by_weight(settings.rollout):
+        return
+    problems = routing_problems(stable, settings.function.role or latest.role, latest.dead_letter_target)
+    if problems:
+        raise DeployError.of(
+            f"this rollout would route traffic by weight between version {stable.version} and the new version, but "
+            f"{'; '.join(problems)}. Lambda routes an alias between two versions only when both are published and have the same "
+            "execution role and dead-letter queue; nothing was changed",
+            f"alias '{alias.name}'",
+            "ship this change all at once first (strategy: all-at-once, no canary-weight), then use canaries for the next changes",
+        )
+
+
+def _warm(settings: Settings, state: FunctionState) -> bool:
+    """Whether the alias will have provisioned concurrency, set here or already."""
+    wanted = settings.rollout.provisioned_concurrency
+    current = state.production.provisioned
+    return (wanted if wanted is not None else current.requested if current else 0) > 0
+
+
+def _provisioned_step(settings: Settings, state: FunctionState) -> list[Step]:
+    wanted = settings.rollout.provisioned_concurrency
+    current = state.production.provisioned.requested if state.production.provisioned else None
+    if wanted is None or wanted == (current or 0):
+        return []
+    return [SetProvisionedConcurrency(settings.alias, wanted, current)]
+
+
+def _previous_step(settings: Settings, state: FunctionState, alias: AliasState) -> list[Step]:
+    name, previous = settings.rollout.previous_alias, state.production.previous
+    if name is None or (previous is not None and previous.version == alias.version):
+        return []
+    return [PointPreviousAlias(name, alias.version, previous.version if previous else None, previous.revision_id if previous else None)]
+
+
+def _traffic_steps(settings: Settings, state: FunctionState, alias: AliasState, target: str | None) -> list[Step]:
     rollout = settings.rollout
-    steps: list[Step] = []
+    warm = _warm(settings, state)
+    steps: list[Step] = [*_previous_step(settings, state, alias), *_provisioned_step(settings, state)]
     if rollout.smoke_payload is not None:
         steps.append(SmokeTest(rollout.smoke_payload, rollout.smoke_expect))
     if rollout.canary_weight is not None:
-        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id, alias.description))
+        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id, alias.description, warm))
     elif rollout.engine == "codedeploy":
         steps.append(
             HandOffToCodeDeploy(
@@ -224,9 +298,9 @@ def _traffic_steps(settings: Settings, alias: AliasState, target: str | None) ->
             )
         )
     elif rollout.strategy.gradual:
-        steps.append(ShiftTraffic(alias.name, alias.version, rollout.strategy, alias.revision_id, alias.description))
+        steps.append(ShiftTraffic(alias.name, alias.version, rollout.strategy, alias.revision_id, alias.description, warm))
     else:
-        steps.append(PointAlias(alias.name, alias.version, target, alias.revision_id))
+        steps.append(PointAlias(alias.name, alias.version, target, alias.revision_id, warm))
     return steps
 
 
@@ -235,12 +309,22 @@ def _alias_step(settings: Settings, state: FunctionState, target: str | None) ->
     if alias is None:
         # Nothing stable to compare with yet: a new alias starts on the new version.
         smoke = [SmokeTest(settings.rollout.smoke_payload, settings.rollout.smoke_expect)] if settings.rollout.smoke_payload else []
-        return [*smoke, PointAlias(settings.alias, None, target, None)]
+        return [*smoke, PointAlias(settings.alias, None, target, None), *_provisioned_step(settings, state)]
     if alias.weights:
         raise stale_canary(alias)
     if target is not None and alias.version == target:
-        return []
-    return _traffic_steps(settings, alias, target)
+        return _provisioned_step(settings, state)
+    _check_routing(settings, state, alias)
+    return _traffic_steps(settings, state, alias, target)
+
+
+def _reserved_step(settings: Settings, state: FunctionState) -> list[Step]:
+    wanted, current = settings.function, state.production.reserved_concurrency
+    if wanted.remove_reserved_concurrency and current is not None:
+        return [SetReservedConcurrency(None, current)]
+    if wanted.reserved_concurrency is not None and wanted.reserved_concurrency != current:
+        return [SetReservedConcurrency(wanted.reserved_concurrency, current)]
+    return []
 
 
 def referenced_versions(aliases: Iterable[AliasState]) -> set[str]:
@@ -290,16 +374,26 @@ def _after_deploy(state: FunctionState, alias: str, steps: list[Step]) -> tuple[
         target = str(max((int(v) for v in versions if v.isdigit()), default=0) + 1)
         versions.append(target)
     canary = next((s for s in steps if isinstance(s, OpenCanary)), None)
-    moved = AliasState(alias, "", canary.stable, {target: canary.weight}, "") if canary else AliasState(alias, "", target, {}, "")
-    return versions, [a for a in state.lifecycle.aliases if a.name != alias] + [moved]
+    moved = [AliasState(alias, "", canary.stable, {target: canary.weight}, "") if canary else AliasState(alias, "", target, {}, "")]
+    moved += [AliasState(s.name, "", s.version, {}, "") for s in steps if isinstance(s, PointPreviousAlias)]
+    names = {a.name for a in moved}
+    return versions, [a for a in state.lifecycle.aliases if a.name not in names] + moved
+
+
+def _check_snapstart(settings: Settings, latest: FunctionConfig | None) -> None:
+    runtime = settings.function.runtime or (latest.runtime if latest else "")
+    if settings.function.snapstart and (problem := snapstart_problem(runtime)):
+        raise DeployError.of(problem, "input 'snapstart'", "leave snapstart out, or set false, for this runtime")
 
 
 def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:
     latest = state.latest
+    _check_snapstart(settings, latest)
     if latest is None:
         steps, changes = _create_steps(settings)
     else:
         steps, changes = _update_steps(settings, artifact_sha256, state, latest)
+    steps.extend(_reserved_step(settings, state))
     config_moved = any(isinstance(step, (CreateFunction, UpdateCode, UpdateConfiguration)) for step in steps)
     reusable = (
         state.published

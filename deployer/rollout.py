@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from .aws import CodeDeployGateway, LambdaGateway, same_weights
-from .errors import Cancelled, ConflictError, DeployError
+from .errors import Cancelled, ConflictError, DeployError, ProvisioningFailed
 from .health import HealthGate, Verdict, judge_smoke
 from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
 from .schedule import Stage, format_duration
@@ -128,6 +128,8 @@ class Traffic:
                     break
                 revision = self._set(move, step.stable, revision, {target: stage.weight}, note).revision_id
                 timeline.mark(stage.weight, "shifted", f"{stage.weight:.0%} of traffic to version {target}")
+                if step.warm and (cold := self._warm_up(step.name, stage.weight, timeline)):
+                    return self._roll_back(move, revision, cold, timeline)
                 self._log(f"shifted {stage.weight:.0%} of alias {step.name} to version {target}; baking {format_duration(stage.bake)}")
                 verdict = self._bake(stage, target, step.stable, since, timeline)
                 if not verdict.healthy:
@@ -150,6 +152,17 @@ class Traffic:
         """Move the alias, remembering the state we asked for (see ``_restore``)."""
         self._attempted.append((version, dict(weights)))
         return self._aws.point_alias(self._context.function_name, move.name, version, revision, weights, description)
+
+    def _warm_up(self, alias: str, weight: float, timeline: _Timeline) -> str:
+        """Wait for the alias's provisioned environments before the bake; the reason to roll
+        back when Lambda reports FAILED, else ""."""
+        try:
+            self._aws.wait_warm(self._context.function_name, alias)
+        except ProvisioningFailed as error:
+            timeline.mark(weight, "not warm", str(error))
+            return f"provisioned concurrency could not be allocated: {error}"
+        timeline.mark(weight, "warm", "provisioned concurrency READY")
+        return ""
 
     def _bake(self, stage: Stage, target: str, stable: str, since: datetime, timeline: _Timeline) -> Verdict:
         deadline = self._clock.monotonic() + stage.bake
@@ -241,12 +254,14 @@ class Traffic:
         move = _Move(step.name, step.stable, target, step.description)
         note = trace(step.stable, target, self._context.run_id)
         try:
-            self._set(move, step.stable, step.revision_id, {target: step.weight}, note)
+            revision = self._set(move, step.stable, step.revision_id, {target: step.weight}, note).revision_id
         except ConflictError:
             return self._left_alone(move, timeline)
         except DeployError as error:
             # The answer may be lost with the canary open: put the alias back where it was.
             return self._roll_back(move, step.revision_id, f"the canary could not be opened: {error}", timeline)
+        if step.warm and (cold := self._warm_up(step.name, step.weight, timeline)):
+            return self._roll_back(move, revision, cold, timeline)
         timeline.mark(step.weight, "canary opened", f"{step.weight:.0%} of traffic to version {target}")
         self._log(f"canary open: {step.weight:.0%} of alias {step.name} on version {target}; finish with command promote or rollback")
         return RolloutOutcome("canary", step.stable, step.stable, target, "", tuple(timeline.events))

@@ -22,7 +22,16 @@ import jsonschema
 import yaml
 
 from .errors import DeployError, Problem
-from .limits import DOCUMENTED_MAX_TIMEOUT, ENV_TOTAL_BYTES, RESERVED_ENV_KEYS, RESERVED_ENV_PREFIX, ApiField, api_field, full_match
+from .limits import (
+    DOCUMENTED_MAX_TIMEOUT,
+    ENV_TOTAL_BYTES,
+    RESERVED_ENV_KEYS,
+    RESERVED_ENV_PREFIX,
+    ApiField,
+    api_field,
+    full_match,
+    snapstart_problem,
+)
 from .naming import alias_from_ref, alias_problem, ref_from_env, session_name
 from .schedule import ALL_AT_ONCE, Strategy, parse_duration, parse_strategy, parse_weight
 
@@ -33,6 +42,8 @@ ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
 DEFAULT_WAIT_TIMEOUT = 300
 MAX_LAYERS = 5
 PLAIN_NAME_MAX = 64
+REMOVE = "none"  # reserved-concurrency: none removes it
+MAX_PROVISIONED = 100_000  # above any account's concurrency; Lambda itself refuses what the account lacks
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
 
@@ -102,6 +113,10 @@ INPUT_IDS = (
     "audience",
     "github-token",
     "comment",
+    "provisioned-concurrency",
+    "reserved-concurrency",
+    "snapstart",
+    "previous-alias",
 )
 
 # Inputs that reach an AWS API as they are: each value is checked against that member's
@@ -127,6 +142,8 @@ API_FIELDS: Mapping[str, tuple[str, str]] = {
     "role-to-assume": ("sts", "arnType"),
     "role-session-name": ("sts", "roleSessionNameType"),
     "role-duration-seconds": ("sts", "roleDurationSecondsType"),
+    "reserved-concurrency": ("lambda", "ReservedConcurrentExecutions"),
+    "previous-alias": ("lambda", "Alias"),
 }
 # Where a botocore release leaves a maximum out of its model, Lambda's documented one.
 DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
@@ -188,6 +205,9 @@ class FunctionSettings:
     environment: Mapping[str, str] | None = None
     environment_mode: str = "merge"
     tags: Mapping[str, str] = field(default_factory=dict)
+    snapstart: bool | None = None
+    reserved_concurrency: int | None = None  # function-wide; see remove_reserved_concurrency
+    remove_reserved_concurrency: bool = False  # reserved-concurrency: none
 
 
 @dataclass(frozen=True)
@@ -198,6 +218,9 @@ class RolloutSettings:
     strategy: Strategy = ALL_AT_ONCE
     canary_weight: float | None = None  # one-shot canary: shift this share, then stop
     to_version: str | None = None
+    to_alias: str | None = None  # rollback to wherever this alias points (blue/green: previous)
+    previous_alias: str | None = None  # keeps the version the main alias leaves
+    provisioned_concurrency: int | None = None  # on the alias; 0 removes it
     alarms: tuple[str, ...] = ()
     max_error_rate: float | None = None
     min_invocations: int = 20
@@ -448,6 +471,9 @@ def _read_function(reader: _Reader) -> FunctionSettings:
         environment=_read_environment(reader),
         environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
         tags=_read_tags(reader),
+        snapstart=reader.parse("snapstart", _boolean),
+        reserved_concurrency=None if reader.raw("reserved-concurrency") == REMOVE else reader.api_number("reserved-concurrency"),
+        remove_reserved_concurrency=reader.raw("reserved-concurrency") == REMOVE,
     )
 
 
@@ -563,11 +589,15 @@ def _rate(value: str) -> float:
 
 def _read_rollout(reader: _Reader) -> RolloutSettings:
     strategy = reader.parse("strategy", parse_strategy) or ALL_AT_ONCE
+    to_version, to_alias = _read_rollback_target(reader)
     rollout = RolloutSettings(
         command=reader.parse("command", _choice(COMMANDS)) or "deploy",
         strategy=strategy,
         canary_weight=reader.parse("canary-weight", parse_weight),
-        to_version=_read_to_version(reader),
+        to_version=to_version,
+        to_alias=to_alias,
+        previous_alias=reader.api_text("previous-alias"),
+        provisioned_concurrency=reader.parse("provisioned-concurrency", _integer_in(0, MAX_PROVISIONED, "environments")),
         alarms=reader.api_lines("alarms"),
         max_error_rate=reader.parse("max-error-rate", _rate),
         min_invocations=reader.parse("min-invocations", _integer_in(1, 10**9, "invocations")) or 20,
@@ -584,11 +614,22 @@ def _read_rollout(reader: _Reader) -> RolloutSettings:
     return rollout
 
 
-def _read_to_version(reader: _Reader) -> str | None:
+def _read_rollback_target(reader: _Reader) -> tuple[str | None, str | None]:
+    """``to-version``: a published version number, or an alias whose version to go back to."""
+    value = reader.given("to-version")
+    if value is None:
+        return None, None
+    if not value.isdigit():
+        problem = alias_problem(value)
+        if problem:
+            reader.fail(
+                "to-version", f"'{value}' is neither a version number nor an alias name: it {problem}", "for example: 41, or previous"
+            )
+        return None, value
     version = reader.api_text("to-version")
-    if version is not None and (not version.isdigit() or int(version) < 1):
+    if version is not None and int(version) < 1:
         reader.fail("to-version", f"'{version}' is not a published version number (1, 2, 3, ...)")
-    return version
+    return version, None
 
 
 def _seconds_between(low: float, high: float) -> Callable[[str], float]:
@@ -608,7 +649,7 @@ def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> No
             "cannot be combined with a gradual strategy",
             "use canary-weight for a manually promoted canary, or strategy, not both",
         )
-    if rollout.to_version is not None and rollout.command != "rollback":
+    if (rollout.to_version or rollout.to_alias) is not None and rollout.command != "rollback":
         reader.fail("to-version", f"only applies to command: rollback (the command is {rollout.command})")
     if rollout.smoke_expect is not None and rollout.smoke_payload is None:
         reader.fail("smoke-expect", "needs smoke-payload", "give the event to invoke the new version with")
@@ -692,6 +733,14 @@ def pull_request_number(event_path: str) -> int | None:
     return number if isinstance(number, int) and number > 0 else None
 
 
+def _check_production_combinations(reader: _Reader, settings: Settings) -> None:
+    if settings.rollout.previous_alias is not None and settings.rollout.previous_alias == settings.alias:
+        reader.fail("previous-alias", f"is alias '{settings.alias}' itself", "name another alias, for example: previous")
+    runtime = settings.function.runtime
+    if settings.function.snapstart and runtime and (problem := snapstart_problem(runtime)):
+        reader.fail("snapstart", problem)
+
+
 def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     """Validate every input at once; raise ``DeployError`` listing all problems."""
     reader = _Reader(inputs)
@@ -720,6 +769,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         comment=comment,
         comment_skipped=comment_skipped,
     )
+    _check_production_combinations(reader, settings)
     if reader.problems:
         raise DeployError(*reader.problems)
     return settings

@@ -44,7 +44,19 @@ R9 pagination: ListVersionsByFunction and ListAliases answer at most 50 items a 
 R10 a version that an alias references, as its main version or as its weighted
    additional version, cannot be deleted: HTTP 409 ``ResourceConflictException``.
    (API reference, DeleteFunction "Errors"; Developer Guide, "Lambda function versions".)
-U1, P1 function URLs and resource policies per qualifier: see ``owned``.
+R11 weighted aliases: both versions of a routing configuration must have the same
+   execution role and dead-letter queue configuration (or none), else HTTP 400
+   ``InvalidParameterValueException``. (Developer Guide, "Alias routing configuration":
+   requirements.)
+R12 see C1 in ``owned``: provisioned concurrency per alias, IN_PROGRESS then READY,
+   re-allocated when the alias's routing changes.
+R13 SnapStart: a version published with ``ApplyOn: PublishedVersions`` reports
+   ``State: Pending`` while its snapshot is made (a few reads), then ``Active``.
+   (Developer Guide, "Improving startup performance with Lambda SnapStart".)
+R14 configuration moto drops: ``SnapStart`` and ``DeadLetterConfig`` are kept as sent and
+   reported on $LATEST and on each version published from it.
+U1, P1, C1 function URLs, resource policies and provisioned concurrency per qualifier:
+   see ``owned``.
 
 Test controls (not service rules): ``before(operation, hook)`` lets a test act as
 "another deploy" at an exact moment; ``rendezvous(operation, parties)`` holds that many
@@ -70,7 +82,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from .owned import POLICY_OPERATIONS, URL_OPERATIONS, Answer, OwnedResources, Refusal
+from .owned import POLICY_OPERATIONS, PROVISIONED_OPERATIONS, URL_OPERATIONS, Answer, OwnedResources, Refusal
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -78,6 +90,7 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _API = r"/2015-03-31/functions"
 _URL_API = r"/2021-10-31/functions"
+_CONCURRENCY_API = r"/2019-09-30/functions"
 _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     (method, operation, re.compile(pattern + r"/?\Z"))
     for method, operation, pattern in (
@@ -85,6 +98,9 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("GET", "GetFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
         ("PUT", "UpdateFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
         ("DELETE", "DeleteFunctionUrlConfig", _URL_API + r"/(?P<fn>[^/]+)/url"),
+        ("PUT", "PutProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
+        ("GET", "GetProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
+        ("DELETE", "DeleteProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
         ("POST", "AddPermission", _API + r"/(?P<fn>[^/]+)/policy"),
         ("GET", "GetPolicy", _API + r"/(?P<fn>[^/]+)/policy"),
         ("DELETE", "RemovePermission", _API + r"/(?P<fn>[^/]+)/policy/(?P<sid>[^/]+)"),
@@ -138,6 +154,9 @@ class _FunctionRecord:
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> RevisionId
     weights: dict[str, tuple[str, dict[str, float]]] = field(default_factory=dict)
     owned: OwnedResources = field(default_factory=OwnedResources)
+    kept: dict[str, Any] = field(default_factory=dict)  # R14: what $LATEST holds that moto drops
+    version_kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # ... and each version
+    snapshot_reads: dict[str, int] = field(default_factory=dict)  # R13: reads a SnapStart version stays Pending
 
 
 def _function_key(raw: str) -> str:
@@ -150,7 +169,7 @@ def _function_key(raw: str) -> str:
 
 def route_of(environ: Mapping[str, Any]) -> Route | None:
     path = environ.get("PATH_INFO", "")
-    if not path.startswith((_API, _URL_API)):
+    if not path.startswith((_API, _URL_API, _CONCURRENCY_API)):
         return None
     query = parse_qs(environ.get("QUERY_STRING", ""))
     for method, operation, pattern in _ROUTES:
@@ -188,6 +207,7 @@ class LambdaFidelity:
         self.refusals: list[tuple[str, str]] = []  # (operation, error code), for tests
         self.failing_versions: set[str] = set()
         self.misreport_published_code = ""
+        self.provisioned_failure = ""
         self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
 
@@ -199,6 +219,7 @@ class LambdaFidelity:
             self.refusals.clear()
             self.failing_versions.clear()
             self.misreport_published_code = ""
+            self.provisioned_failure = ""
 
     def before(self, operation: str, hook: Callable[[], None]) -> None:
         """Run ``hook`` once, just before the next ``operation`` is handled."""
@@ -259,10 +280,13 @@ class LambdaFidelity:
     def _before(self, route: Route, request: Mapping[str, Any]) -> Answer | None:
         record = self._functions.get(route.function)
         op = route.operation
-        if op in URL_OPERATIONS or op in POLICY_OPERATIONS:  # U1, P1
+        if op in URL_OPERATIONS or op in POLICY_OPERATIONS or op in PROVISIONED_OPERATIONS:  # U1, P1, C1
             if record is None or not record.latest:
                 raise Refusal(404, "ResourceNotFoundException", f"Function not found: {route.function}")
             arn = str(record.latest.get("FunctionArn", "")).removesuffix(":$LATEST")
+            record.owned.reads = self.in_progress_reads
+            if op == "GetProvisionedConcurrencyConfig" and self.provisioned_failure:
+                record.owned.fail, self.provisioned_failure = self.provisioned_failure, ""
             return record.owned.handle(op, route.qualifier, request, arn, record.aliases, route.statement)
         if op == "DeleteFunction" and record and route.qualifier.isdigit():  # R10
             users = sorted(a for a, (primary, weights) in record.weights.items() if route.qualifier in (primary, *weights))
@@ -323,6 +347,16 @@ class LambdaFidelity:
                 )
         if target == "$LATEST" and weights:
             raise Refusal(400, "InvalidParameterValueException", "$LATEST cannot have a routing config.")
+        if weights and record is not None:  # R11
+            versions = {str(v.get("Version")): v for v in record.published}
+            pair = [versions.get(target), versions.get(next(iter(weights)))]
+            if all(pair) and len({_role_and_dlq(v) for v in pair if v}) > 1:
+                raise Refusal(
+                    400,
+                    "InvalidParameterValueException",
+                    "The versions in an alias's routing configuration must have the same execution role and the same "
+                    "dead-letter queue configuration.",
+                )
         stale = request.get("RevisionId") and record and request["RevisionId"] != record.aliases.get(route.alias)
         if route.operation == "UpdateAlias" and stale:  # R3
             raise Refusal(
@@ -339,11 +373,20 @@ class LambdaFidelity:
         record = self._functions.setdefault(name, _FunctionRecord())
         if op == "CreateFunction":
             record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, True
-            record.latest = dict(payload)
+            _keep(record, request)
+            record.latest = {**payload, **record.kept}
         elif op in ("UpdateFunctionCode", "UpdateFunctionConfiguration"):
             record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, False
-            record.latest = dict(payload)
+            _keep(record, request)
+            record.latest = {**payload, **record.kept}
         elif op == "PublishVersion":
+            version = str(payload.get("Version", ""))
+            snapshot = dict(record.kept)
+            if (snapshot.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":  # R13
+                snapshot["SnapStart"] = {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+                record.snapshot_reads[version] = self.in_progress_reads
+            record.version_kept[version] = snapshot
+            payload = {**payload, **snapshot}
             record.published.append(dict(payload))
             if self.misreport_published_code:
                 payload = {**payload, "CodeSha256": self.misreport_published_code}
@@ -361,6 +404,8 @@ class LambdaFidelity:
             alias = payload.get("Name", route.alias)
             record.aliases[alias] = str(uuid.uuid4())
             weights = (payload.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            if record.weights.get(alias) != (payload.get("FunctionVersion", ""), dict(weights)):
+                record.owned.reallocate(alias)  # C1: Lambda re-splits the provisioned environments
             record.weights[alias] = (payload.get("FunctionVersion", ""), dict(weights))
         reads_latest = op in ("GetFunction", "GetFunctionConfiguration") and route.qualifier in ("", "$LATEST")
         if reads_latest and record.pending_reads > 0:
@@ -369,10 +414,16 @@ class LambdaFidelity:
 
     def _decorate(self, op: str, route: Route, record: _FunctionRecord, payload: dict[str, Any], reads_latest: bool) -> dict[str, Any]:
         def function_config(config: dict[str, Any]) -> dict[str, Any]:
-            if config.get("Version", "$LATEST") != "$LATEST":
+            version = str(config.get("Version", "$LATEST"))
+            if version != "$LATEST":
                 config.setdefault("RevisionId", str(uuid.uuid5(uuid.NAMESPACE_URL, config.get("FunctionArn", ""))))
-                config.update(State="Active", LastUpdateStatus="Successful")
+                config.update(record.version_kept.get(version, {}))
+                snapshotting = record.snapshot_reads.get(version, 0) > 0
+                if snapshotting and op == "GetFunctionConfiguration" and route.qualifier == version:
+                    record.snapshot_reads[version] -= 1
+                config.update(State="Pending" if snapshotting else "Active", LastUpdateStatus="Successful")
                 return config
+            config.update(record.kept)
             busy = record.pending_reads > 0 or (
                 not reads_latest and op in ("CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration")
             )
@@ -410,6 +461,26 @@ class LambdaFidelity:
             if roll < weight:
                 return version
         return primary
+
+
+KEPT_FIELDS = ("SnapStart", "DeadLetterConfig")
+
+
+def _role_and_dlq(config: Mapping[str, Any]) -> tuple[str, str]:
+    return str(config.get("Role")), str((config.get("DeadLetterConfig") or {}).get("TargetArn", ""))
+
+
+def _keep(record: _FunctionRecord, request: Mapping[str, Any]) -> None:  # R14
+    for key in KEPT_FIELDS:
+        if key not in request:
+            continue
+        value = dict(request[key] or {})
+        if key == "SnapStart":
+            record.kept[key] = {"ApplyOn": value.get("ApplyOn", "None"), "OptimizationStatus": "Off"}
+        elif value.get("TargetArn"):
+            record.kept[key] = {"TargetArn": value["TargetArn"]}
+        else:
+            record.kept.pop(key, None)  # an empty TargetArn removes the dead-letter queue
 
 
 def _page(route: Route, payload: dict[str, Any], key: str, items: list[dict[str, Any]]) -> dict[str, Any]:  # R9

@@ -13,6 +13,14 @@ U1 Function URLs (Create/Get/Update/DeleteFunctionUrlConfig) are per qualifier. 
 P1 Resource policies (AddPermission / GetPolicy / RemovePermission) are per qualifier:
    a statement id that exists is 409, removing a missing one is 404, and GetPolicy of a
    qualifier without statements is 404. (API reference, AddPermission / RemovePermission.)
+C1 Provisioned concurrency (Put/Get/DeleteProvisionedConcurrencyConfig, which moto lacks)
+   applies to an alias or a published version, never $LATEST (400). After a Put, and
+   after the alias's routing changes (Lambda re-splits the environments by weight), its
+   ``Status`` is ``IN_PROGRESS`` for a few reads, then ``READY``; a missing config is 404
+   ``ProvisionedConcurrencyConfigNotFoundException``. The test control ``fail`` makes the
+   next read report ``FAILED`` with that ``StatusReason``, as an allocation that cannot be
+   met does. (API reference, PutProvisionedConcurrencyConfig / GetProvisionedConcurrencyConfig;
+   Developer Guide, "Configuring provisioned concurrency".)
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+PROVISIONED_OPERATIONS = ("PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig")
 URL_OPERATIONS = ("CreateFunctionUrlConfig", "GetFunctionUrlConfig", "UpdateFunctionUrlConfig", "DeleteFunctionUrlConfig")
 POLICY_OPERATIONS = ("AddPermission", "GetPolicy", "RemovePermission")
 NOT_FOUND = "ResourceNotFoundException"
@@ -51,6 +60,9 @@ class OwnedResources:
 
     urls: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    provisioned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reads: int = 2  # reads a provisioned-concurrency config stays IN_PROGRESS
+    fail: str = ""  # test control: the next read of a config reports FAILED with this reason
 
     def handle(
         self, operation: str, qualifier: str, request: Mapping[str, Any], arn: str, aliases: Mapping[str, str], extra: str = ""
@@ -58,6 +70,8 @@ class OwnedResources:
         """``arn`` is the function's unqualified ARN, ``aliases`` its live aliases, ``extra``
         the statement id of RemovePermission."""
         qualifier = qualifier or "$LATEST"
+        if operation in PROVISIONED_OPERATIONS:
+            return self._provisioned_concurrency(operation, qualifier, request, aliases)
         if operation in URL_OPERATIONS:
             return self._url(operation, qualifier, request, arn, aliases)
         return self._policy(operation, qualifier, request, arn, extra)
@@ -117,6 +131,52 @@ class OwnedResources:
             raise Refusal(404, NOT_FOUND, f"Statement {sid} is not found in resource policy.")
         del statements[sid]
         return Answer(204, {})
+
+    def reallocate(self, qualifier: str) -> None:
+        """The alias's routing changed: Lambda re-splits its environments between the versions."""
+        config = self.provisioned.get(qualifier)
+        if config is not None and config["Status"] != "FAILED":
+            config.update(Status="IN_PROGRESS", reads_left=self.reads)
+
+    def _provisioned_concurrency(self, operation: str, qualifier: str, request: Mapping[str, Any], aliases: Mapping[str, str]) -> Answer:
+        if qualifier == "$LATEST":
+            message = "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+            raise Refusal(400, "InvalidParameterValueException", message)
+        if operation == "PutProvisionedConcurrencyConfig":
+            if not qualifier.isdigit() and qualifier not in aliases:
+                raise missing(f"alias {qualifier}")
+            requested = int(request["ProvisionedConcurrentExecutions"])
+            self.provisioned[qualifier] = {"Requested": requested, "Status": "IN_PROGRESS", "StatusReason": "", "reads_left": self.reads}
+            return Answer(202, _provisioned_view(self.provisioned[qualifier]))
+        config = self.provisioned.get(qualifier)
+        if config is None:
+            raise Refusal(404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found for this function")
+        if operation == "DeleteProvisionedConcurrencyConfig":
+            del self.provisioned[qualifier]
+            return Answer(204, {})
+        if self.fail:
+            config.update(Status="FAILED", StatusReason=self.fail)
+            self.fail = ""
+        elif config["Status"] == "IN_PROGRESS":
+            config["reads_left"] -= 1
+            if config["reads_left"] < 0:
+                config["Status"] = "READY"
+        return Answer(200, _provisioned_view(config))
+
+
+def _provisioned_view(config: Mapping[str, Any]) -> dict[str, Any]:
+    requested = int(config["Requested"])
+    allocated = requested if config["Status"] == "READY" else requested // 2
+    view = {
+        "RequestedProvisionedConcurrentExecutions": requested,
+        "AvailableProvisionedConcurrentExecutions": allocated,
+        "AllocatedProvisionedConcurrentExecutions": allocated,
+        "Status": config["Status"],
+        "LastModified": "2026-01-01T00:00:00+0000",
+    }
+    if config["StatusReason"]:
+        view["StatusReason"] = config["StatusReason"]
+    return view
 
 
 def _statement(sid: str, request: Mapping[str, Any], resource: str) -> dict[str, Any]:

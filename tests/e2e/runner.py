@@ -129,6 +129,13 @@ class ActionRun:
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
+    def calls(self) -> dict[str, int]:
+        """The AWS calls the summary reports, by operation."""
+        found = re.search(r"^\| AWS calls \| (.*) \|$", self.summary, flags=re.M)
+        counted = (item.partition(" ×") for item in (found.group(1).split(", ") if found else []))
+        return {name: int(times or 1) for name, _, times in counted}
+
+    @property
     def commands(self) -> list[Command]:
         return workflow_commands(self.stdout + "\n" + self.stderr)
 

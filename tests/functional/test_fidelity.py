@@ -218,3 +218,69 @@ def test_p1_resource_policies_are_per_alias(lambda_client: Any, role_arn: str) -
     with pytest.raises(ClientError) as caught:
         lambda_client.remove_permission(FunctionName="f", Qualifier="a", StatementId="s1")
     assert code_of(caught) == "ResourceNotFoundException"
+
+
+def test_r11_weighted_versions_need_the_same_role_and_dead_letter_queue(lambda_client: Any, role_arn: str, sandbox: Any) -> None:
+    published(lambda_client, role_arn, 2)
+    lambda_client.create_alias(FunctionName="f", Name="ok", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}})
+    other = role_arn.replace("deploy-test", "other")
+    lambda_client.update_function_configuration(FunctionName="f", Role=other)
+    settle(lambda_client)
+    lambda_client.publish_version(FunctionName="f")  # version 3: another role
+    lambda_client.update_function_configuration(
+        FunctionName="f", Role=role_arn, DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"}
+    )
+    settle(lambda_client)
+    lambda_client.publish_version(FunctionName="f")  # version 4: the first role, but a dead-letter queue
+    for weighted in ("3", "4"):
+        with pytest.raises(ClientError) as caught:
+            lambda_client.create_alias(
+                FunctionName="f", Name=f"w{weighted}", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {weighted: 0.1}}
+            )
+        assert code_of(caught) == "InvalidParameterValueException" and "same execution role" in caught.value.response["Error"]["Message"]
+    lambda_client.create_alias(FunctionName="f", Name="plain", FunctionVersion="3")  # without weights, anything goes
+
+
+def test_r13_r14_snapstart_and_the_dead_letter_queue_are_kept_and_versions_snapshot(lambda_client: Any, role_arn: str) -> None:
+    lambda_client.create_function(
+        FunctionName="f", Runtime="python3.12", Role=role_arn, Handler="a.h", Code={"ZipFile": make_zip({"a.py": "1"})},
+        SnapStart={"ApplyOn": "PublishedVersions"}, DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"},
+    )  # fmt: skip
+    latest = settle(lambda_client)
+    assert latest["SnapStart"]["ApplyOn"] == "PublishedVersions" and latest["DeadLetterConfig"]["TargetArn"].endswith(":dlq")
+    version = lambda_client.publish_version(FunctionName="f")
+    assert version["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    states = [lambda_client.get_function_configuration(FunctionName="f", Qualifier="1")["State"] for _ in range(4)]
+    assert states[0] == "Pending" and states[-1] == "Active"  # the snapshot takes a few reads
+    lambda_client.update_function_configuration(FunctionName="f", SnapStart={"ApplyOn": "None"}, DeadLetterConfig={"TargetArn": ""})
+    latest = settle(lambda_client)
+    assert latest["SnapStart"]["ApplyOn"] == "None" and "DeadLetterConfig" not in latest
+    assert lambda_client.publish_version(FunctionName="f")["Version"] == "2"  # SnapStart is configuration: a new version
+
+
+def test_c1_provisioned_concurrency_goes_in_progress_then_ready_and_can_fail(lambda_client: Any, role_arn: str, sandbox: Any) -> None:
+    published(lambda_client, role_arn, 2)
+    lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    with pytest.raises(ClientError) as caught:
+        lambda_client.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")
+    assert code_of(caught) == "ProvisionedConcurrencyConfigNotFoundException"
+    with pytest.raises(ClientError) as caught:
+        lambda_client.put_provisioned_concurrency_config(FunctionName="f", Qualifier="$LATEST", ProvisionedConcurrentExecutions=2)
+    assert code_of(caught) == "InvalidParameterValueException"
+    assert (
+        lambda_client.put_provisioned_concurrency_config(FunctionName="f", Qualifier="live", ProvisionedConcurrentExecutions=4)["Status"]
+        == "IN_PROGRESS"
+    )
+
+    def statuses(count: int) -> list[str]:
+        return [lambda_client.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")["Status"] for _ in range(count)]
+
+    assert statuses(4) == ["IN_PROGRESS", "IN_PROGRESS", "READY", "READY"]
+    lambda_client.update_alias(FunctionName="f", Name="live", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    assert statuses(3) == ["IN_PROGRESS", "IN_PROGRESS", "READY"]  # re-split between the two versions
+    sandbox.fidelity.provisioned_failure = "not enough unreserved concurrency"
+    failed = lambda_client.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")
+    assert (failed["Status"], failed["StatusReason"]) == ("FAILED", "not enough unreserved concurrency")
+    lambda_client.delete_provisioned_concurrency_config(FunctionName="f", Qualifier="live")
+    with pytest.raises(ClientError):
+        lambda_client.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")

@@ -50,3 +50,12 @@ def test_each_flags_help_is_its_action_yml_description() -> None:
 def test_cleanup_is_a_subcommand() -> None:
     cleanup = parse("cleanup", "--function-name", "f", "--keep-versions", "3")
     assert cleanup == {"function-name": "f", "keep-versions": "3", "command": "cleanup"}
+
+
+def test_rollback_to_an_alias() -> None:
+    assert parse("rollback", "--function-name", "f", "--alias", "live", "--to-alias", "previous") == {
+        "function-name": "f",
+        "alias": "live",
+        "to-version": "previous",
+        "command": "rollback",
+    }

@@ -235,7 +235,7 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         ({"codedeploy-group": "g"}, "input 'codedeploy-group': only applies to engine: codedeploy"),
         ({"command": "undo"}, "'undo' is not one of: deploy, promote, rollback"),
         ({"to-version": "3"}, "input 'to-version': only applies to command: rollback"),
-        ({"to-version": "latest", "command": "rollback"}, "'latest' does not match the pattern AWS requires: (\\$LATEST|[0-9]+)"),
+        ({"command": "rollback", "to-version": "1.5"}, "'1.5' is neither a version number nor an alias name"),
         ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not a weight"),
         ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
         ({"canary-weight": "10%", "strategy": "Canary10Percent5Minutes"}, "cannot be combined with a gradual strategy"),
@@ -268,6 +268,8 @@ VALID_API_VALUES = {
     "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
     "role-session-name": "deploy-4242",
     "role-duration-seconds": "3600",
+    "reserved-concurrency": "10",
+    "previous-alias": "previous",
 }
 OIDC_ENV = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/?x=1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
 CONTEXT = {  # other inputs an input is only valid with
