@@ -12,8 +12,8 @@ import sys
 
 
 def run() -> int:
+    from deployer.app import main
     from deployer.github import ActionsIO
-    from deployer.pipeline import main
     from deployer.settings import inputs_from_env
 
     env = dict(os.environ)

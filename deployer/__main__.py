@@ -13,28 +13,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-import yaml
-
-from . import __version__, report
+from . import __version__
+from .app import main as run_action
+from .contract import declared_inputs
 from .github import ConsoleIO
-from .pipeline import main as run_pipeline
 from .settings import INPUT_IDS
 
 LIST_INPUTS = frozenset({"exclude", "layers", "environment", "tags", "alarms"})
 BOOLEAN_INPUTS = frozenset({"dry-run", "comment"})
-ACTION_YML = Path(__file__).resolve().parent.parent / "action.yml"
 
 
-def input_descriptions(path: Path = ACTION_YML) -> dict[str, str]:
+def input_descriptions() -> dict[str, str]:
     """Each input's description and default, as action.yml declares them."""
-    try:
-        declared = yaml.safe_load(path.read_text(encoding="utf-8"))["inputs"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return {}  # an install without action.yml: the flags still work, without their help
     described = {}
-    for name, spec in declared.items():
+    for name, spec in declared_inputs().items():
         default = spec.get("default")
         shown = f" (default: {default})" if default not in (None, "") and "${{" not in str(default) else ""
         described[name] = str(spec.get("description", "")).replace("%", "%%") + shown
@@ -60,6 +53,7 @@ SUBCOMMANDS = {
     "promote": "move the alias wholly to its canary version",
     "rollback": "move the alias wholly back to its stable version (or --to-version)",
     "cleanup": "delete the alias, its function URL and the URL's permissions, then prune with --keep-versions",
+    "list": "validate the deploy file (--config) and print its function names",
 }
 
 
@@ -77,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="ALIAS",
                 help="blue/green: go back to the version this alias points at (the same as --to-version ALIAS)",
             )
+    commands.add_parser("schema", help="print the deploy file's JSON Schema (deployer/deploy-file.schema.json)")
     demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
     demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -90,7 +85,7 @@ def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
             inputs[input_id] = "\n".join(value) if isinstance(value, list) else value
     if args.subcommand == "plan":
         inputs["dry-run"] = "true"
-    if args.subcommand in ("promote", "rollback", "cleanup"):
+    if args.subcommand in ("promote", "rollback", "cleanup", "list"):
         inputs["command"] = args.subcommand
     if getattr(args, "to_alias", None):
         inputs["to-version"] = args.to_alias
@@ -99,14 +94,19 @@ def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.subcommand == "schema":
+        from .deploy_file import build_schema
+
+        print(json.dumps(build_schema(), indent=2, ensure_ascii=False))
+        return 0
     if args.subcommand == "demo":
         from .demo import run_demo
 
         return run_demo()
     io = ConsoleIO(show_summary=not args.json)
-    code, result = run_pipeline(inputs_from_args(args), dict(os.environ), io)
-    if args.json and result is not None:
-        print(json.dumps(report.as_json(result), indent=2))
+    code, payload = run_action(inputs_from_args(args), dict(os.environ), io)
+    if args.json and payload:
+        print(json.dumps(payload, indent=2))
     return code
 
 

@@ -19,9 +19,11 @@ call of every client is counted in one ``CallLog``, waiter polls included.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,6 +33,8 @@ from typing import Any
 
 import boto3
 import botocore.session
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import (
@@ -758,8 +762,7 @@ class CloudWatchGateway:
     """Alarm states and per-version Lambda metrics (namespace AWS/Lambda)."""
 
     def __init__(self, client: Any, calls: CallLog) -> None:
-        self._cloudwatch = client
-        calls.attach(client)
+        self._cloudwatch = client  # a LazyClient: it joins the call log when it is made
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
         """Name -> OK | ALARM | INSUFFICIENT_DATA; a missing name is a DeployError."""
@@ -819,8 +822,7 @@ class CodeDeployGateway:
     """CodeDeploy deployments of a Lambda alias (AppSpec content, no S3 bundle)."""
 
     def __init__(self, client: Any, calls: CallLog) -> None:
-        self._codedeploy = client
-        calls.attach(client)
+        self._codedeploy = client  # a LazyClient: it joins the call log when it is made
 
     def check_group(self, application: str, group: str) -> None:
         with translated(
@@ -859,6 +861,37 @@ class CodeDeployGateway:
             self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
 
+# Multipart above 8 MB, parts of 8 MB, four at a time: boto3's managed transfer does the rest.
+TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4)
+
+
+class S3Gateway:
+    """Where a package too big to hand Lambda directly waits: content-addressed keys in a bucket."""
+
+    def __init__(self, client: Any, calls: CallLog) -> None:
+        self._s3 = client  # a LazyClient: it joins the call log when it is made
+
+    def store(self, bucket: str, key: str, data: bytes) -> bool:
+        """Upload ``data`` unless the object is there already (its key holds its hash); True when uploaded."""
+        where = f"input 's3-bucket' ({bucket})"
+        with translated(f"looking for s3://{bucket}/{key}", where):
+            try:
+                self._s3.head_object(Bucket=bucket, Key=key)
+                return False
+            except ClientError as error:
+                if _status(error) != 404:
+                    raise
+        with translated(f"uploading the package to s3://{bucket}/{key}", where):
+            try:
+                self._s3.upload_fileobj(io.BytesIO(data), bucket, key, Config=TRANSFER)
+            except S3UploadFailedError as error:
+                cause = error.__context__
+                if isinstance(cause, ClientError | BotoCoreError):
+                    raise cause from None
+                raise DeployError.of(f"uploading the package to s3://{bucket}/{key} failed: {error}", where) from None
+        return True
+
+
 @dataclass(frozen=True)
 class Services:
     """Every AWS boundary the pipeline uses, sharing one call log."""
@@ -866,6 +899,7 @@ class Services:
     lambda_: LambdaGateway
     cloudwatch: CloudWatchGateway
     codedeploy: CodeDeployGateway
+    s3: S3Gateway
 
     @property
     def calls(self) -> CallLog:
@@ -882,14 +916,63 @@ class Services:
         identity: WebIdentity | None = None,
         mask: Callable[[str], None] = lambda _: None,
     ) -> Services:
-        session = make_session(region, identity, mask)
-        if identity is not None:
-            _assume(session, identity)
-            log(f"assumed role {identity.role_arn} as session {identity.session_name} (credentials masked, refreshed before expiry)")
+        return cls.on(open_session(region, identity, mask, log), wait_timeout, log, poll_delay, read_timeout)
+
+    @classmethod
+    def on(
+        cls,
+        session: boto3.session.Session,
+        wait_timeout: float,
+        log: Callable[[str], None] = lambda _: None,
+        poll_delay: float = 1.0,
+        read_timeout: float = READ_TIMEOUT,
+        lock: threading.Lock | None = None,
+    ) -> Services:
+        """Clients of one session (a fleet shares one: one role assumed, one credential refresh).
+        Only Lambda's client is made now; the others when first used, so a run pays start-up
+        only for what it needs. Sessions are not thread-safe: ``lock`` guards a shared one."""
         config = client_config(read_timeout)
-        lambda_ = LambdaGateway(session.client("lambda", config=config), wait_timeout, poll_delay, log)
+        guard = lock or threading.Lock()
+        with guard:
+            lambda_ = LambdaGateway(session.client("lambda", config=config), wait_timeout, poll_delay, log)
+
+        def later(name: str) -> Any:
+            return LazyClient(lambda: session.client(name, config=config), lambda_.calls, guard)
+
         return cls(
             lambda_=lambda_,
-            cloudwatch=CloudWatchGateway(session.client("cloudwatch", config=config), lambda_.calls),
-            codedeploy=CodeDeployGateway(session.client("codedeploy", config=config), lambda_.calls),
+            cloudwatch=CloudWatchGateway(later("cloudwatch"), lambda_.calls),
+            codedeploy=CodeDeployGateway(later("codedeploy"), lambda_.calls),
+            s3=S3Gateway(later("s3"), lambda_.calls),
         )
+
+
+class LazyClient:
+    """A client made on first use; it then counts its calls in the shared log like the others."""
+
+    def __init__(self, make: Callable[[], Any], calls: CallLog, lock: threading.Lock) -> None:
+        self._make, self._calls, self._lock = make, calls, lock
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    client = self._make()
+                    self._calls.attach(client)
+                    self._client = client
+        return getattr(self._client, name)
+
+
+def open_session(
+    region: str,
+    identity: WebIdentity | None = None,
+    mask: Callable[[str], None] = lambda _: None,
+    log: Callable[[str], None] = lambda _: None,
+) -> boto3.session.Session:
+    """A session for ``region``; with ``identity``, the role is assumed now, so a refusal is explained here."""
+    session = make_session(region, identity, mask)
+    if identity is not None:
+        _assume(session, identity)
+        log(f"assumed role {identity.role_arn} as session {identity.session_name} (credentials masked, refreshed before expiry)")
+    return session

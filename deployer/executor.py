@@ -14,11 +14,11 @@ call of any kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .aws import LambdaGateway
+from .aws import Services
 from .errors import Cancelled, ConflictError, DeployError, Problem
 from .model import (
     FAILED_STATUSES,
@@ -47,6 +47,7 @@ from .model import (
     TagFunction,
     UpdateCode,
     UpdateConfiguration,
+    UploadToS3,
 )
 from .package import Artifact
 from .planner import prune_candidates, referenced_versions
@@ -108,6 +109,7 @@ class _Progress:
     url: str = ""
     pruned: Pruned = field(default_factory=Pruned)
     previous: tuple[str, str] | None = None
+    package: Mapping[str, str] | None = None  # the package's place in S3, once it is there
 
     def outcome(self) -> Outcome:
         return Outcome(self.arn, self.version, self.alias_arn, self.rollout, self.url, self.pruned, self.previous)
@@ -115,10 +117,11 @@ class _Progress:
 
 class Executor:
     def __init__(
-        self, gateway: LambdaGateway, traffic: Traffic, artifact: Artifact | None, state: FunctionState, log: Callable[[str], None]
+        self, services: Services, traffic: Traffic, artifact: Artifact | None, state: FunctionState, log: Callable[[str], None]
     ) -> None:
         """``artifact`` is None for plans that upload nothing (cleanup)."""
-        self._aws = gateway
+        self._services = services
+        self._aws = services.lambda_
         self._traffic = traffic
         self._artifact = artifact
         self._state = state
@@ -155,6 +158,13 @@ class Executor:
         """Carry out one step, recording what it established in ``progress``."""
         name = plan.function_name
         match step:
+            case UploadToS3(bucket=bucket, key=key):
+                artifact = self._need_artifact()
+                uploaded = self._services.s3.store(bucket, key, artifact.zip_bytes)
+                self._log(
+                    f"{'uploaded' if uploaded else 'already there, not uploaded again:'} s3://{bucket}/{key} ({artifact.size:,} bytes)"
+                )
+                progress.package = {"S3Bucket": bucket, "S3Key": key}
             case CreateFunction() | UpdateCode():
                 self._upload(step, name, plan, progress)
             case UpdateConfiguration(params=params):
@@ -213,16 +223,20 @@ class Executor:
             case _:
                 self._lifecycle(step, name, progress)
 
-    def _upload(self, step: CreateFunction | UpdateCode, name: str, plan: Plan, progress: _Progress) -> None:
-        artifact = self._artifact
-        if artifact is None:
+    def _need_artifact(self) -> Artifact:
+        if self._artifact is None:
             raise AssertionError("a plan that uploads code needs an artifact")
+        return self._artifact
+
+    def _upload(self, step: CreateFunction | UpdateCode, name: str, plan: Plan, progress: _Progress) -> None:
+        artifact = self._need_artifact()
+        code = progress.package or artifact.code
         if isinstance(step, CreateFunction):
-            created = self._aws.create_function(step.params, artifact.code, artifact.sha256)
+            created = self._aws.create_function(step.params, code, artifact.sha256)
             progress.arn = created.unqualified_arn
         else:
             with self._guard(name, plan):
-                self._aws.update_code(name, artifact.code, artifact.sha256, progress.revision, step.architecture)
+                self._aws.update_code(name, code, artifact.sha256, progress.revision, step.architecture)
         progress.touched = True
 
     def _move_traffic(self, step: Step, plan: Plan, progress: _Progress) -> RolloutOutcome | None:

@@ -40,7 +40,10 @@ RESERVED_ENV_KEYS = frozenset(
 )
 RESERVED_ENV_PREFIX = "AWS_LAMBDA_"
 ENV_TOTAL_BYTES = 4096
-DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
+MB = 1024 * 1024
+# Lambda's package quotas (Developer Guide, "Lambda quotas"): not in the service model.
+DIRECT_UPLOAD_BYTES = 50 * MB  # a zip sent in the request itself
+UNZIPPED_BYTES = 250 * MB  # the unpacked package, layers included
 
 
 _WIDE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{5,6})")

@@ -202,6 +202,17 @@ class CreateFunction:
 
 
 @dataclass(frozen=True)
+class UploadToS3:
+    """The package goes to S3 first (content-addressed: skipped when it is there already)."""
+
+    bucket: str
+    key: str
+
+    def describe(self) -> str:
+        return f"upload the package to s3://{self.bucket}/{self.key} (skipped when it is there already)"
+
+
+@dataclass(frozen=True)
 class UpdateCode:
     old_sha256: str
     new_sha256: str
@@ -423,7 +434,7 @@ class PruneVersions:
 
 
 Step = (
-    CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
+    UploadToS3 | CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
     | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
     | EnsureFunctionUrl | GrantPublicUrl | RevokeUrlPermissions | DeleteFunctionUrl | DeleteAlias | PruneVersions
     | SetReservedConcurrency | SetProvisionedConcurrency | PointPreviousAlias
@@ -431,7 +442,7 @@ Step = (
 # Steps that change the function or its aliases. Pruning is housekeeping: a deploy that
 # only prunes old versions left the function "unchanged".
 MUTATING = (
-    CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
+    UploadToS3, CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
     ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
     EnsureFunctionUrl, GrantPublicUrl, RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias,
     SetReservedConcurrency, SetProvisionedConcurrency, PointPreviousAlias,

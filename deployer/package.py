@@ -39,6 +39,7 @@ class Artifact:
     sha256: str  # base64 SHA-256, as Lambda reports CodeSha256
     file_count: int
     kind: str  # "directory", "file" or "zip"
+    unzipped_size: int = 0  # what the package takes once Lambda unpacks it
 
     @property
     def size(self) -> int:
@@ -48,6 +49,17 @@ class Artifact:
     def code(self) -> dict[str, Any]:
         """The ``Code`` / UpdateFunctionCode parameters that carry this package."""
         return {"ZipFile": self.zip_bytes}
+
+    @property
+    def sha256_hex(self) -> str:
+        """The same digest in hex: the name of the package in S3."""
+        return base64.b64decode(self.sha256).hex()
+
+
+def artifact(data: bytes, kind: str) -> Artifact:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        entries = archive.infolist()
+    return Artifact(data, code_sha256(data), len(entries), kind, sum(entry.file_size for entry in entries))
 
 
 def code_sha256(data: bytes) -> str:
@@ -190,10 +202,7 @@ def build_artifact(
     architecture: str = "x86_64",
 ) -> Artifact:
     if source.is_file() and source.suffix == ".zip":
-        data = source.read_bytes()
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            count = len(archive.infolist())
-        return Artifact(data, code_sha256(data), count, "zip")
+        return artifact(source.read_bytes(), "zip")
     if source.is_file():
         files = [(source.name, source)]
         kind = "file"
@@ -201,8 +210,7 @@ def build_artifact(
         files = [(name, path) for name, path in _walk(source) if not is_excluded(name, exclude)]
         kind = "directory"
     if requirements is None:
-        data, count = build_zip(files)
-        return Artifact(data, code_sha256(data), count, kind)
+        return artifact(build_zip(files)[0], kind)
     with tempfile.TemporaryDirectory(prefix="lambda-deploy-deps-") as scratch:
         install_requirements(requirements, runtime, architecture, Path(scratch))
         names = {name for name, _ in files}
@@ -211,5 +219,5 @@ def build_artifact(
             for name, path in _walk(Path(scratch))
             if name not in names and not is_excluded(name, ()) and not name.startswith("bin/")
         ]
-        data, count = build_zip([*files, *vendored])
-    return Artifact(data, code_sha256(data), count, kind)
+        data, _ = build_zip([*files, *vendored])
+    return artifact(data, kind)

@@ -10,11 +10,13 @@ exists, so every input problem is reported before AWS changes.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
 from . import report
@@ -23,10 +25,10 @@ from .errors import Cancelled, DeployError, Problem
 from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
 from .health import HealthGate
-from .limits import DIRECT_UPLOAD_BYTES
+from .limits import DIRECT_UPLOAD_BYTES, MB, UNZIPPED_BYTES
 from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
 from .oidc import fetch_id_token
-from .package import build_artifact
+from .package import Artifact, build_artifact
 from .planner import make_cleanup_plan, make_plan, routes_by_weight
 from .pr_comment import CommentError, post_preview_comment
 from .rollout import Clock, RolloutContext, SystemClock, Traffic
@@ -230,6 +232,12 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     clock = clock or SystemClock()
     stages = _Stages(io, time.monotonic)  # stage times are reported in real time
     traffic = _traffic(settings, services, clock, io.info)
+    # Package first when the function's state cannot change the package (no requirements to
+    # vendor for its runtime): a package that is too big then fails before any AWS call.
+    early = settings.command == "deploy" and (
+        settings.requirements is None or bool(settings.function.runtime and settings.function.architecture)
+    )
+    artifact = _package(settings, None, stages, io) if early else None
     with stages.stage("Read current state"):
         state = _read_state(settings, services, io)
     if settings.command in ("promote", "rollback"):
@@ -241,28 +249,46 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
         return _result(settings, plan, outcome, plan.code_after, services, stages)
     if settings.command == "cleanup":
         return _cleanup(settings, state, services, traffic, io, stages)
-    with stages.stage("Package"):
-        wanted = settings.function
-        runtime = wanted.runtime or (state.latest.runtime if state.latest else "")
-        architecture = wanted.architecture or (state.latest.architecture if state.latest else "x86_64")
-        artifact = build_artifact(settings.source, settings.exclude, settings.requirements, runtime, architecture)
-        io.info(f"{artifact.kind} {settings.source.name or settings.source}: {artifact.file_count} files, {artifact.size:,} bytes")
-        io.info(f"CodeSha256 {artifact.sha256}")
-        if artifact.size > DIRECT_UPLOAD_BYTES:
-            raise DeployError.of(
-                f"the package is {artifact.size / 1e6:.1f} MB; Lambda takes at most {DIRECT_UPLOAD_BYTES / 1e6:.1f} MB uploaded directly",
-                "input 'source'",
-                "leave out what the function does not need with exclude, or move dependencies into a layer",
-            )
+    if artifact is None:
+        artifact = _package(settings, state, stages, io)
     with stages.stage("Plan"):
         plan = make_plan(settings, artifact.sha256, state)
         for step in plan.steps:
             io.info(step.describe())
     with stages.stage("Dry run" if settings.dry_run else "Deploy"):
-        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services.lambda_, traffic, artifact, state, io.info)
+        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services, traffic, artifact, state, io.info)
         outcome = executor.run(plan)
         _report_lifecycle(settings, outcome, io)
     return _result(settings, plan, outcome, artifact.sha256, services, stages)
+
+
+def _package(settings: Settings, state: FunctionState | None, stages: _Stages, io: Reporter) -> Artifact:
+    with stages.stage("Package"):
+        wanted, latest = settings.function, state.latest if state else None
+        runtime = wanted.runtime or (latest.runtime if latest else "")
+        architecture = wanted.architecture or (latest.architecture if latest else "x86_64")
+        artifact = build_artifact(settings.source, settings.exclude, settings.requirements, runtime, architecture)
+        io.info(f"{artifact.kind} {settings.source.name or settings.source}: {artifact.file_count} files, {artifact.size:,} bytes")
+        io.info(f"CodeSha256 {artifact.sha256}")
+        check_package_size(artifact, settings.s3_bucket)
+    return artifact
+
+
+def check_package_size(artifact: Artifact, bucket: str | None) -> None:
+    """Lambda's package limits, before anything is uploaded (Developer Guide, "Lambda quotas")."""
+    if artifact.unzipped_size > UNZIPPED_BYTES:
+        raise DeployError.of(
+            f"the package unzips to {artifact.unzipped_size / MB:.1f} MB; Lambda allows {UNZIPPED_BYTES / MB:.0f} MB unzipped "
+            "(layers included), uploaded directly or through S3",
+            "input 'source'",
+            "leave out what the function does not need with exclude, or move dependencies into layers or a container image",
+        )
+    if artifact.size > DIRECT_UPLOAD_BYTES and not bucket:
+        raise DeployError.of(
+            f"the package is {artifact.size / MB:.1f} MB zipped; Lambda takes at most {DIRECT_UPLOAD_BYTES / MB:.0f} MB uploaded directly",
+            "input 'source'",
+            "set s3-bucket: the package then goes to S3 and Lambda takes it from there",
+        )
 
 
 def _cleanup(settings: Settings, state: FunctionState, services: Services, traffic: Traffic, io: Reporter, stages: _Stages) -> Result:
@@ -276,7 +302,7 @@ def _cleanup(settings: Settings, state: FunctionState, services: Services, traff
         for step in plan.steps:
             io.info(step.describe())
     with stages.stage("Dry run" if settings.dry_run else "Clean up"):
-        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services.lambda_, traffic, None, state, io.info)
+        executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services, traffic, None, state, io.info)
         outcome = executor.run(plan)
         _report_lifecycle(settings, outcome, io)
     # The alias is gone: no version or alias ARN to report, only what was removed.
@@ -325,7 +351,7 @@ def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, 
     )
 
 
-def _comment(settings: Settings, result: Result, io: Reporter) -> None:
+def comment_on_pull_request(settings: Settings, result: Result, io: Reporter) -> None:
     """The pull request's preview comment, another reporter beside the summary. It never
     fails the deploy: what goes wrong is a warning that names the fix."""
     if settings.comment_skipped:
@@ -349,35 +375,69 @@ def _comment(settings: Settings, result: Result, io: Reporter) -> None:
     io.info(f"preview comment {done} on pull request #{target.number}")
 
 
+@dataclass(frozen=True)
+class Ended:
+    """How one function's run ended: the exit code it stands for, its result, its problems."""
+
+    code: int  # 0 done, 1 a deploy or input error, 2 a bug in lambda-deploy
+    result: Result | None
+    problems: tuple[Problem, ...] = ()
+
+
+def bug(io: Reporter) -> Ended:
+    """The last line of defence, inside an ``except``: say it is a bug, with the traceback."""
+    kind, value, _ = sys.exc_info()
+    with io.group("Internal error details"):
+        io.info(traceback.format_exc())
+    problem = Problem(f"internal error {kind.__name__ if kind else 'Exception'}: {value}", "lambda-deploy", BUG_REPORT)
+    io.error(problem)
+    return Ended(2, None, (problem,))
+
+
+def run(settings: Settings, io: Reporter, connect: Connect = connect_to_aws, clock: Clock | None = None) -> Ended:
+    """One function's deploy (or command) with every way it can end turned into an exit code;
+    problems are reported on ``io`` as they happen. The fleet runs this for each function."""
+    try:
+        with cancel_on_signals():
+            result = deploy(settings, connect(settings, io), io, clock)
+    except DeployError as error:
+        for problem in error.problems:
+            io.error(problem)
+        return Ended(1, None, error.problems)
+    except Cancelled as signal_name:
+        problem = Problem(f"cancelled by {signal_name} before any traffic moved; the alias was not changed by this run", "lambda-deploy")
+        io.error(problem)
+        return Ended(1, None, (problem,))
+    except Exception:  # noqa: BLE001 - a bug, reported as one
+        return bug(io)
+    if result.rollout is not None and result.failed:
+        problem = Problem(f"{result.status}: {result.rollout.reason}", f"alias '{result.alias}'")
+        io.error(problem)
+        return Ended(1, result, (problem,))
+    return Ended(0, result)
+
+
 def main(
     inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect = connect_to_aws, clock: Clock | None = None
 ) -> tuple[int, Result | None]:
     """Run one deploy end to end; returns the exit code and the result, if any."""
     try:
-        with cancel_on_signals():
-            settings = load_settings(inputs, env)
-            for secret in settings.secrets:
-                io.mask(secret)
-            result = deploy(settings, connect(settings, io), io, clock)
-            io.outputs(report.outputs(result))
-            io.summary(report.markdown(result))
-            _comment(settings, result, io)
+        settings = load_settings(inputs, env)
     except DeployError as error:
         for problem in error.problems:
             io.error(problem)
         io.summary(report.failure_markdown(error))
         return 1, None
-    except Cancelled as signal_name:
-        problem = Problem(f"cancelled by {signal_name} before any traffic moved; the alias was not changed by this run", "lambda-deploy")
-        io.error(problem)
-        io.summary(report.failure_markdown(DeployError(problem)))
-        return 1, None
-    except Exception as bug:  # noqa: BLE001 - the last line of defence: say it is a bug
-        with io.group("Internal error details"):
-            io.info(traceback.format_exc())
-        io.error(Problem(f"internal error {type(bug).__name__}: {bug}", "lambda-deploy", BUG_REPORT))
-        return 2, None
-    if result.rollout is not None and result.failed:
-        io.error(Problem(f"{result.status}: {result.rollout.reason}", f"alias '{result.alias}'"))
-        return 1, result
-    return 0, result
+    for secret in settings.secrets:
+        io.mask(secret)
+    ended = run(settings, io, connect, clock)
+    try:
+        if ended.result is not None:
+            io.outputs(report.outputs(ended.result))
+            io.summary(report.markdown(ended.result))
+            comment_on_pull_request(settings, ended.result, io)
+        elif ended.code == 1:
+            io.summary(report.failure_markdown(DeployError(*ended.problems)))
+    except Exception:  # noqa: BLE001 - writing the outputs failed: a bug, reported as one
+        return bug(io).code, None
+    return ended.code, ended.result

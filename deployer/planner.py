@@ -19,6 +19,7 @@ then prunes; each step only for what exists. No I/O, no clock.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -54,6 +55,7 @@ from .model import (
     TagFunction,
     UpdateCode,
     UpdateConfiguration,
+    UploadToS3,
 )
 from .settings import FunctionSettings, GitContext, RolloutSettings, Settings, environment_problems
 
@@ -386,6 +388,11 @@ def _check_snapstart(settings: Settings, latest: FunctionConfig | None) -> None:
         raise DeployError.of(problem, "input 'snapstart'", "leave snapstart out, or set false, for this runtime")
 
 
+def package_key(prefix: str, artifact_sha256: str) -> str:
+    """The package's S3 key: named by its SHA-256, so the same code is stored once and reused."""
+    return f"{prefix}{base64.b64decode(artifact_sha256).hex()}.zip"
+
+
 def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:
     latest = state.latest
     _check_snapstart(settings, latest)
@@ -393,6 +400,8 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
         steps, changes = _create_steps(settings)
     else:
         steps, changes = _update_steps(settings, artifact_sha256, state, latest)
+    if settings.s3_bucket and any(isinstance(step, CreateFunction | UpdateCode) for step in steps):
+        steps.insert(0, UploadToS3(settings.s3_bucket, package_key(settings.s3_key_prefix, artifact_sha256)))
     steps.extend(_reserved_step(settings, state))
     config_moved = any(isinstance(step, (CreateFunction, UpdateCode, UpdateConfiguration)) for step in steps)
     reusable = (

@@ -6,10 +6,11 @@ environment values (a ``Result`` carries changed keys only).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import DeployError
+from .errors import DeployError, Problem
 from .model import Result, RolloutOutcome, TimelineEvent
 from .schedule import format_duration
 
@@ -195,6 +196,69 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
     ]
     lines = [f"### 🔎 Preview `{alias}` of `{name}`", "", "| | |", "|---|---|", *(f"| {key} | {_cell(value)} |" for key, value in rows)]
     return "\n".join([*lines, "", footer, marker])
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+RESULT_FIELDS = (
+    "version",
+    "previous-version",
+    "alias",
+    "status",
+    "code-sha256",
+    "changed",
+    "function-url",
+    "deleted-versions",
+    "canary-version",
+)
+
+
+def result_entry(result: Result) -> dict[str, Any]:
+    """One function's entry in output ``results``."""
+    values = outputs(result)
+    return {name: values[name] for name in RESULT_FIELDS}
+
+
+def fleet_entry(result: Result | None, status: str, problems: tuple[Problem, ...], seconds: float) -> dict[str, Any]:
+    entry: dict[str, Any] = result_entry(result) if result else {"status": status}
+    entry["seconds"] = round(seconds, 1)
+    if problems:
+        entry["error"] = "; ".join(problem.render() for problem in problems)
+    return entry
+
+
+def listing_markdown(display: str, names: list[str]) -> str:
+    lines = [f"### lambda-deploy: {len(names)} functions in `{display}`", ""]
+    return "\n".join([*lines, *(f"- `{name}`" for name in names)])
+
+
+FLEET_MARKS = {"deployed": "✅", "unchanged": "✅", "planned": "📝", "canary": "🐤", "promoted": "✅", "cleaned-up": "🧹"}
+
+
+def fleet_markdown(display: str, rows: list[tuple[str, Result | None, str, float]]) -> str:
+    """One table across the functions, then each function's own summary, folded."""
+    counts: dict[str, int] = {}
+    for _, _, status, _ in rows:
+        counts[status] = counts.get(status, 0) + 1
+    tally = ", ".join(f"{FLEET_MARKS.get(status, '❌')} {count} {status}" for status, count in counts.items())
+    lines = [f"### lambda-deploy: {len(rows)} functions from `{display}`: {tally}", ""]
+    lines += ["| function | version | alias | status | duration | AWS calls |", "|---|---|---|---|---|---|"]
+    for name, result, status, seconds in rows:
+        mark = FLEET_MARKS.get(status, "❌")
+        if result is None:
+            lines.append(f"| `{name}` | - | - | {mark} {status} | {seconds:.1f}s | - |")
+            continue
+        calls = sum(result.calls.values())
+        lines.append(
+            f"| `{name}` | {_cell(_version_cell(result))} | {_cell(_alias_cell(result))} | {mark} {status} | {seconds:.1f}s | {calls} |"
+        )
+    for name, result, status, _ in rows:
+        if result is not None:
+            details = markdown(result).replace("### lambda-deploy: ", "#### ", 1)
+            lines += ["", f"<details><summary>{name}: {status}</summary>", "", details, "", "</details>"]
+    return "\n".join(lines)
 
 
 def failure_markdown(error: DeployError) -> str:

@@ -43,6 +43,8 @@ DEFAULT_WAIT_TIMEOUT = 300
 MAX_LAYERS = 5
 PLAIN_NAME_MAX = 64
 REMOVE = "none"  # reserved-concurrency: none removes it
+S3_PREFIX_MAX = 900  # S3Key allows 1024; the prefix leaves room for the hash and ".zip"
+MAX_PARALLEL = 32
 MAX_PROVISIONED = 100_000  # above any account's concurrency; Lambda itself refuses what the account lacks
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
@@ -62,8 +64,11 @@ DEFAULTS: Mapping[str, str] = {
     "keep-versions": "0",
     "audience": "sts.amazonaws.com",
     "comment": "false",
+    "s3-key-prefix": "lambda-deploy/",
+    "max-parallel": "4",
+    "fail-fast": "false",
 }
-COMMANDS = ("deploy", "promote", "rollback", "cleanup")
+COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list")
 FUNCTION_URLS = ("none", "aws-iam", "public")
 DEFAULT_ROLE_DURATION = 3600
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -116,6 +121,12 @@ INPUT_IDS = (
     "provisioned-concurrency",
     "reserved-concurrency",
     "snapstart",
+    "s3-bucket",
+    "s3-key-prefix",
+    "config",
+    "only",
+    "max-parallel",
+    "fail-fast",
     "previous-alias",
 )
 
@@ -144,6 +155,7 @@ API_FIELDS: Mapping[str, tuple[str, str]] = {
     "role-duration-seconds": ("sts", "roleDurationSecondsType"),
     "reserved-concurrency": ("lambda", "ReservedConcurrentExecutions"),
     "previous-alias": ("lambda", "Alias"),
+    "s3-bucket": ("lambda", "S3Bucket"),
 }
 # Where a botocore release leaves a maximum out of its model, Lambda's documented one.
 DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
@@ -158,6 +170,7 @@ EXAMPLES = {
     "after-traffic-hook": "orders-api-posttraffic",
     "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
     "role-session-name": "deploy-orders-4242",
+    "s3-bucket": "my-deploy-artifacts",
 }
 
 # The YAML/JSON form of `environment`: a flat mapping of names to scalars.
@@ -274,6 +287,8 @@ class Settings:
     credentials: OidcCredentials | None = None  # None: the ambient AWS credentials
     comment: CommentTarget | None = None  # None: no pull-request comment
     comment_skipped: str = ""  # why a comment that was asked for will not be written
+    s3_bucket: str | None = None  # None: the zip goes to Lambda directly (50 MB at most)
+    s3_key_prefix: str = "lambda-deploy/"
 
     @property
     def command(self) -> str:
@@ -733,6 +748,52 @@ def pull_request_number(event_path: str) -> int | None:
     return number if isinstance(number, int) and number > 0 else None
 
 
+def _key_prefix(value: str) -> str:
+    if len(value) > S3_PREFIX_MAX or value.startswith("/"):
+        raise ValueError(f"'{value[:40]}' is not a usable S3 key prefix: at most {S3_PREFIX_MAX} characters, not starting with '/'")
+    return value
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """How a deploy file is run: which file, which of its functions, how many at once."""
+
+    config: Path
+    display: str  # the file as the user named it, for annotations
+    only: str | None
+    max_parallel: int
+    fail_fast: bool
+    listing: bool  # command: list
+
+
+def load_fleet_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> FleetSettings | None:
+    """The deploy-file inputs; None when ``config`` is not given (a single-function run)."""
+    reader = _Reader(inputs)
+    value = reader.given("config")
+    if value is None:
+        for name in ("only",):
+            if reader.given(name):
+                reader.fail(name, "only applies with config", "give the deploy file in config")
+        if reader.problems:
+            raise DeployError(*reader.problems)
+        return None
+    base = Path(env.get("GITHUB_WORKSPACE") or ".")
+    path = _in_workspace(reader, "config", value, base)
+    if path is not None and not path.is_file():
+        reader.fail("config", f"'{value}' is not a file under {base}", "give the path of the deploy file, relative to the workspace")
+    fleet = FleetSettings(
+        config=path or base / value,
+        display=value,
+        only=reader.given("only"),
+        max_parallel=reader.parse("max-parallel", _integer_in(1, MAX_PARALLEL, "functions")) or 4,
+        fail_fast=bool(reader.parse("fail-fast", _boolean)),
+        listing=reader.raw("command") == "list",
+    )
+    if reader.problems:
+        raise DeployError(*reader.problems)
+    return fleet
+
+
 def _check_production_combinations(reader: _Reader, settings: Settings) -> None:
     if settings.rollout.previous_alias is not None and settings.rollout.previous_alias == settings.alias:
         reader.fail("previous-alias", f"is alias '{settings.alias}' itself", "name another alias, for example: previous")
@@ -768,8 +829,12 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         credentials=_read_credentials(reader, env, git),
         comment=comment,
         comment_skipped=comment_skipped,
+        s3_bucket=reader.api_text("s3-bucket"),
+        s3_key_prefix=reader.parse("s3-key-prefix", _key_prefix) or "",
     )
     _check_production_combinations(reader, settings)
+    if settings.command == "list":
+        reader.fail("command", "list only applies with config", "give the deploy file in config")
     if reader.problems:
         raise DeployError(*reader.problems)
     return settings

@@ -80,7 +80,7 @@ EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 
 def test_the_readme_shows_the_example_workflows_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert [p.name for p in EXAMPLES] == ["deploy.yml", "preview.yml", "release.yml"]
+    assert [p.name for p in EXAMPLES] == ["deploy.yml", "matrix.yml", "preview.yml", "release.yml"]
     for path in EXAMPLES:
         assert f"```yaml\n{path.read_text()}```" in readme, f"{path.name} differs from the README's copy"
 
@@ -119,3 +119,13 @@ def test_the_readmes_ref_table_is_what_the_code_does() -> None:
             assert len(full) == 128 and alias.endswith(full[-9:]) and alias.startswith("feature-aaa")
         else:
             assert alias_from_ref(ref) == alias, ref
+
+
+def test_the_example_deploy_file_is_valid_and_shown_in_the_readme() -> None:
+    import jsonschema
+
+    from deployer.deploy_file import schema
+
+    text = (ROOT / "examples" / "deploy.yml").read_text()
+    jsonschema.Draft202012Validator(schema()).validate(yaml.safe_load(text))
+    assert f"```yaml\n{text}```" in (ROOT / "README.md").read_text()

@@ -203,7 +203,7 @@ class LambdaFidelity:
         self.in_progress_reads = in_progress_reads
         self._functions: dict[str, _FunctionRecord] = {}
         self._lock = threading.Lock()
-        self._hooks: dict[str, list[Callable[[], None]]] = {}
+        self._hooks: dict[str, list[tuple[str, Callable[[], None]]]] = {}
         self.refusals: list[tuple[str, str]] = []  # (operation, error code), for tests
         self.failing_versions: set[str] = set()
         self.misreport_published_code = ""
@@ -221,9 +221,9 @@ class LambdaFidelity:
             self.misreport_published_code = ""
             self.provisioned_failure = ""
 
-    def before(self, operation: str, hook: Callable[[], None]) -> None:
-        """Run ``hook`` once, just before the next ``operation`` is handled."""
-        self._hooks.setdefault(operation, []).append(hook)
+    def before(self, operation: str, hook: Callable[[], None], function: str = "") -> None:
+        """Run ``hook`` once, just before the next ``operation`` (on ``function``, if given) is handled."""
+        self._hooks.setdefault(operation, []).append((function, hook))
 
     def rendezvous(self, operation: str, parties: int, timeout: float = 30.0) -> None:
         """Hold the next ``parties`` requests of ``operation`` until all have arrived."""
@@ -235,7 +235,10 @@ class LambdaFidelity:
         route = route_of(environ)
         if route is None:
             return self._app(environ, start_response)
-        for hook in self._hooks.pop(route.operation, []):
+        waiting = self._hooks.get(route.operation, [])
+        due = [hook for function, hook in waiting if function in ("", route.function)]
+        self._hooks[route.operation] = [(function, hook) for function, hook in waiting if function not in ("", route.function)]
+        for hook in due:
             hook()  # outside the lock: a hook makes its own requests
         barrier = self._barriers.get(route.operation)
         if barrier is not None:

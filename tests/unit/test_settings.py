@@ -270,6 +270,7 @@ VALID_API_VALUES = {
     "role-duration-seconds": "3600",
     "reserved-concurrency": "10",
     "previous-alias": "previous",
+    "s3-bucket": "my-deploy-artifacts",
 }
 OIDC_ENV = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/?x=1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
 CONTEXT = {  # other inputs an input is only valid with

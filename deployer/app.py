@@ -1,0 +1,37 @@
+"""What the action and the command line run: one function, or the functions of a deploy file.
+
+Contract: ``main(inputs, env, io)`` reads the deploy-file inputs first; without ``config``
+it is the single-function pipeline (``pipeline.main``), with it the fleet above that
+pipeline (``fleet.run_fleet``). It returns the exit code (0 done, 1 a deploy or input
+error, 2 a bug in lambda-deploy) and a JSON-able account of what happened, for ``--json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import report
+from .errors import DeployError
+from .fleet import run_fleet
+from .github import Reporter
+from .pipeline import Connect, connect_to_aws
+from .pipeline import main as run_function
+from .rollout import Clock
+from .settings import load_fleet_settings
+
+
+def main(
+    inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect | None = None, clock: Clock | None = None
+) -> tuple[int, dict[str, Any]]:
+    try:
+        fleet = load_fleet_settings(inputs, env)
+    except DeployError as error:
+        for problem in error.problems:
+            io.error(problem)
+        io.summary(report.failure_markdown(error))
+        return 1, {}
+    if fleet is None:
+        code, result = run_function(inputs, env, io, connect or connect_to_aws, clock)
+        return code, report.as_json(result) if result else {}
+    return run_fleet(fleet, inputs, env, io, connect, clock)

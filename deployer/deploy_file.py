@@ -1,0 +1,308 @@
+"""The deploy file: many functions from one validated YAML file (a layer above the pipeline).
+
+Contract: ``read_deploy_file(fleet, direct, env)`` reads the file with ``yaml.safe_load``,
+validates it against the JSON Schema shipped beside this module (draft 2020-12, each key
+described in action.yml's words; ``build_schema`` makes it), then turns every function
+into the same inputs the action takes and validates those with ``load_settings``. It
+returns one ``Entry`` per function, or raises one ``DeployError`` with *every* problem
+of *every* function, each pointing at the file and line from the YAML node marks.
+
+A function's inputs are, from weakest to strongest: action.yml's defaults, the file's
+``defaults:``, the inputs given to the action itself (an input equal to its action.yml
+default counts as not given, since the runner passes every default), then the
+function's own keys. Keys use the action's spelling; an unknown key is an error that
+lists the allowed ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .contract import declared_inputs
+from .errors import DeployError, Problem
+from .limits import api_field
+from .settings import (
+    DEFAULTS,
+    ENGINES,
+    ENVIRONMENT_MODES,
+    FUNCTION_URLS,
+    INPUT_IDS,
+    FleetSettings,
+    Settings,
+    load_settings,
+)
+
+SCHEMA_FILE = Path(__file__).with_name("deploy-file.schema.json")
+# Inputs that belong to the run, not to a function: they are given to the action only.
+RUN_ONLY = frozenset(
+    {"config", "only", "max-parallel", "fail-fast", "command", "dry-run", "to-version", "role-to-assume",
+     "role-session-name", "role-duration-seconds", "audience", "github-token", "comment"}
+)  # fmt: skip
+FILE_KEYS = tuple(name for name in INPUT_IDS if name not in RUN_ONLY)
+INTEGER_KEYS = frozenset({"memory", "timeout", "wait-timeout", "min-invocations", "keep-versions", "provisioned-concurrency"})
+LIST_KEYS = frozenset({"exclude", "layers", "alarms"})
+MAPPING_KEYS = frozenset({"environment", "tags"})
+JSON_KEYS = frozenset({"smoke-payload", "smoke-expect"})
+_INPUT_NAMED = re.compile(r"^input '([a-z0-9-]+)'")
+
+Path_ = tuple[str | int, ...]
+
+
+def _key_schema(key: str) -> dict[str, Any]:
+    text: dict[str, Any] = {"type": "string"}
+    if key in INTEGER_KEYS:
+        return {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
+    if key == "reserved-concurrency":
+        return {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]}
+    if key == "snapstart":
+        return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+    if key in LIST_KEYS:
+        return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
+    if key in MAPPING_KEYS:
+        scalar = {"type": ["string", "number", "boolean"]}
+        return {"anyOf": [{"type": "object", "additionalProperties": scalar}, text]}
+    if key in JSON_KEYS:
+        return {}  # any JSON value
+    if key in ("canary-weight", "max-error-rate", "health-interval"):
+        return {"type": ["string", "number"]}
+    enums = {
+        "architecture": api_field("lambda", "Architecture").enum,
+        "runtime": api_field("lambda", "Runtime").enum,
+        "environment-mode": ENVIRONMENT_MODES,
+        "engine": ENGINES,
+        "function-url": FUNCTION_URLS,
+    }
+    return {"enum": list(enums[key])} if key in enums else text
+
+
+def build_schema() -> dict[str, Any]:
+    """The deploy file's JSON Schema, each key described in action.yml's words."""
+    declared = declared_inputs()
+    described = {key: str(declared.get(key, {}).get("description", "")) for key in FILE_KEYS}
+    properties = {key: {"description": described[key], **_key_schema(key)} for key in FILE_KEYS}
+    settings = {"type": "object", "additionalProperties": False, "properties": properties}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/lambda-deploy/lambda-deploy/blob/main/deployer/deploy-file.schema.json",
+        "title": "lambda-deploy deploy file",
+        "description": "Many Lambda functions from one file: defaults shared by all, then each function with the action's inputs.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["functions"],
+        "properties": {
+            "defaults": {
+                "description": "Inputs shared by every function; a function's own keys override them.",
+                "$ref": "#/$defs/settings",
+            },
+            "functions": {
+                "description": "The functions to deploy, each with function-name and the inputs that differ from the defaults.",
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/settings", "required": ["function-name"]},
+            },
+        },
+        "$defs": {"settings": settings},
+    }
+
+
+@cache
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return loaded
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One function of the file, ready to run."""
+
+    name: str
+    inputs: Mapping[str, str]
+    settings: Settings
+
+
+class _Lines:
+    """Where each key and item of the YAML document is (1-based lines), from its node marks."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[Path_, int] = {}
+        self.duplicates: list[tuple[Path_, int]] = []
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: Path_) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if (*path, key) in self.lines:
+                    self.duplicates.append(((*path, key), key_node.start_mark.line + 1))
+                self.lines[(*path, key)] = key_node.start_mark.line + 1
+                self._walk(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                self._walk(item, (*path, index))
+
+    def of(self, path: Path_) -> int:
+        """The line of ``path``, or of its nearest ancestor the file has."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+
+def _as_input(key: str, value: Any) -> str:
+    """A YAML value as the action would receive it: text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "\n".join(str(item) for item in value)
+    if isinstance(value, dict) and key == "tags":
+        return "\n".join(f"{name}={_as_input('', item)}" for name, item in value.items())
+    if isinstance(value, dict | list) or (key in JSON_KEYS and not isinstance(value, str)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _label(path: Path_, names: Mapping[int, str]) -> str:
+    if not path:
+        return "the deploy file"
+    if path[0] == "functions" and len(path) > 1 and isinstance(path[1], int):
+        where = f"function '{names[path[1]]}'" if path[1] in names else f"functions[{path[1]}]"
+        return where + (f", key '{'/'.join(str(p) for p in path[2:])}'" if len(path) > 2 else "")
+    return str(path[0]) + (f", key '{'/'.join(str(p) for p in path[1:])}'" if len(path) > 1 else "")
+
+
+def _schema_problems(document: Any, lines: _Lines, display: str, names: Mapping[int, str]) -> Iterator[Problem]:
+    import jsonschema  # imported when a deploy file is read: single-function runs start faster without it
+
+    validator = jsonschema.Draft202012Validator(schema())
+    for found in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        error = found
+        path: Path_ = tuple(found.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(allowed)):
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = (f"did you mean '{close[0]}'? " if close else "") + "allowed keys: " + ", ".join(allowed)
+                yield Problem(f"unknown key '{key}'", _label(path, names), hint, display, lines.of((*path, key)))
+            continue
+        deeper = [cause for cause in found.context or () if cause.relative_path]
+        if found.validator == "anyOf" and deeper:  # a mapping with a bad value: point at the value
+            error = jsonschema.exceptions.best_match(deeper)
+            path = tuple(error.absolute_path)
+        yield Problem(_schema_message(error), _label(path, names), "", display, lines.of(path))
+
+
+def _schema_message(error: Any) -> str:
+    shown = json.dumps(error.instance)[:80]
+    if error.validator == "required":
+        return str(error.message).replace("is a required property", "is required")
+    if error.validator == "enum":
+        return f"{shown} is not one of: {', '.join(str(v) for v in error.validator_value)}"
+    if error.validator == "minItems":
+        return "lists no function; give at least one under functions"
+    if error.validator in ("anyOf", "type"):
+        return f"{shown} is not {_kind_of(error.schema)}"
+    return str(error.message)
+
+
+def _kind_of(schema_part: Mapping[str, Any]) -> str:
+    kinds = {
+        "integer": "a whole number",
+        "string": "text",
+        "array": "a list of text",
+        "object": "a mapping",
+        "boolean": "true or false",
+        "number": "a number",
+    }
+    named = []
+    for option in schema_part.get("anyOf", [schema_part]):
+        if "enum" in option:
+            named.append(" or ".join(json.dumps(v) for v in option["enum"]))
+        types = option.get("type", [])
+        named += [kinds[t] for t in ([types] if isinstance(types, str) else types)]
+    return " or ".join(dict.fromkeys(named)) or "valid here"
+
+
+def _given(direct: Mapping[str, str]) -> dict[str, str]:
+    """Inputs given to the action itself: not empty and not just action.yml's default.
+    ``command: list`` is the fleet's own; the other commands apply to every function."""
+    given = {k: v for k, v in direct.items() if v.strip() and v != DEFAULTS.get(k) and "${{" not in v}
+    if given.get("command") == "list":
+        del given["command"]
+    return given
+
+
+def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mapping[str, str]) -> list[Entry]:
+    """Every function of the file, validated; one ``DeployError`` with all problems otherwise."""
+    display = fleet.display
+    try:
+        text = fleet.config.read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
+        lines = _Lines(text)
+    except UnicodeDecodeError as error:
+        raise DeployError(Problem(f"is not UTF-8 text ({error.reason})", "the deploy file", "", display, 1)) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        what = f"is not valid YAML: {getattr(error, 'problem', error)}"
+        raise DeployError(Problem(what, "the deploy file", "", display, line)) from None
+    functions = document.get("functions") if isinstance(document, dict) else None
+    names = {i: str(f.get("function-name")) for i, f in enumerate(functions or []) if isinstance(f, dict) and f.get("function-name")}
+    problems = list(_schema_problems(document, lines, display, names))
+    problems += [Problem(f"'{path[-1]}' is given twice", _label(path[:-1], names), "", display, line) for path, line in lines.duplicates]
+    if problems:
+        raise DeployError(*problems)
+    assert isinstance(document, dict) and isinstance(functions, list)  # the schema says so
+    seen: dict[str, int] = {}
+    for index, name in names.items():
+        if name in seen:
+            problems.append(
+                Problem(
+                    f"'{name}' is listed twice", f"functions[{index}]", "give each function once", display, lines.of(("functions", index))
+                )
+            )
+        seen.setdefault(name, index)
+    defaults = {key: _as_input(key, value) for key, value in (document.get("defaults") or {}).items()}
+    given = _given(direct)
+    entries: list[Entry] = []
+    for index, function in enumerate(functions):
+        own = {key: _as_input(key, value) for key, value in function.items()}
+        inputs = {**defaults, **given, **own}
+        try:
+            entries.append(Entry(names[index], inputs, load_settings(inputs, env)))
+        except DeployError as error:
+            for problem in error.problems:
+                problems.append(_locate(problem, index, names[index], own, defaults, lines, display))
+    if fleet.only is not None and fleet.only not in seen:
+        problems.append(Problem(f"'{fleet.only}' is not a function of {display}", "input 'only'", "the file has: " + ", ".join(seen)))
+    if problems:
+        raise DeployError(*problems)
+    return [entry for entry in entries if fleet.only in (None, entry.name)]
+
+
+def _locate(
+    problem: Problem, index: int, name: str, own: Mapping[str, str], defaults: Mapping[str, str], lines: _Lines, display: str
+) -> Problem:
+    """A function's settings problem, pointed at the key in the file it came from."""
+    found = _INPUT_NAMED.match(problem.where)
+    key = found.group(1) if found else ""
+    path: Path_
+    if key in own:
+        where, path = f"function '{name}', key '{key}'", ("functions", index, key)
+    elif key in defaults:
+        where, path = f"defaults, key '{key}' (for function '{name}')", ("defaults", key)
+    else:
+        where, path = f"function '{name}'" + (f", {problem.where}" if problem.where else ""), ("functions", index)
+    return Problem(problem.what, where, problem.hint, display, lines.of(path))
