@@ -3,7 +3,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
+import random
 import zipfile
 from pathlib import Path
 
@@ -191,3 +193,88 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_its_escaped_name(tmp_path:
         build_artifact(source)
     assert "1 file name(s) in the source are not valid UTF-8: 'caf\\xe9.py'" in str(caught.value)
     assert build_artifact(source, exclude=("caf*",)).file_count == 1  # excluded, it is no longer in the way
+
+
+def unzip_test(data: bytes, tmp_path: Path) -> None:
+    """The archive passes Info-ZIP's own integrity test, and zipfile's."""
+    import shutil
+    import subprocess
+
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    if shutil.which("unzip"):
+        archive = tmp_path / "check.zip"
+        archive.write_bytes(data)
+        done = subprocess.run(["unzip", "-tq", str(archive)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def mixed_tree(root: Path) -> dict[str, bytes]:
+    files = {
+        "app.py": b"def handler(event, context):\n    return 'hello'\n" * 40,  # redundant text
+        "data/config.json": json.dumps({f"k{i}": i * 1.5 for i in range(800)}).encode(),  # ordinary data
+        "lib/native.so": random.Random(1).randbytes(200_000),  # incompressible
+        "tiny.txt": b"x",
+        "empty.txt": b"",
+        "naïve/ünïcode.py": b"x = 1\n",
+    }
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return files
+
+
+def test_members_are_stored_or_deflated_as_their_content_warrants_and_read_back_exactly(tmp_path: Path) -> None:
+    files = mixed_tree(tmp_path / "src")
+    artifact = build_artifact(tmp_path / "src")
+    archive = zipfile.ZipFile(io.BytesIO(artifact.zip_bytes))
+    methods = {info.filename: info.compress_type for info in archive.infolist()}
+    assert methods["lib/native.so"] == zipfile.ZIP_STORED and methods["app.py"] == zipfile.ZIP_DEFLATED
+    assert methods["data/config.json"] == zipfile.ZIP_DEFLATED
+    assert {name: archive.read(name) for name in files} == files
+    assert artifact.file_count == len(files) and artifact.unzipped_size == sum(map(len, files.values()))
+    assert archive.getinfo("naïve/ünïcode.py").flag_bits & 0x800  # the UTF-8 name flag
+    unzip_test(artifact.zip_bytes, tmp_path)
+
+
+def test_zip64_records_are_written_when_the_format_needs_them(tmp_path: Path) -> None:
+    from deployer.zipwriter import STORED, Member, write_zip
+
+    many = [Member(f"f{i:05}", b"", 0, 0, STORED, 0o100644) for i in range(70_000)]  # more entries than 16 bits hold
+    data = write_zip(many)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 70_000
+    unzip_test(data, tmp_path)
+    # Sizes and offsets past 4 GiB cannot be written here: lowering the limits takes the same paths.
+    files = mixed_tree(tmp_path / "src")
+    normal = zipfile.ZipFile(io.BytesIO(build_artifact(tmp_path / "src").zip_bytes))
+    members = [Member(i.filename, normal.read(i.filename), i.CRC, i.file_size, STORED, 0o100644) for i in normal.infolist()]
+    squeezed = write_zip(members, limit_32=1000, limit_16=3)
+    archive = zipfile.ZipFile(io.BytesIO(squeezed))
+    assert {name: archive.read(name) for name in files} == files
+    assert any(info.extra.startswith(b"\x01\x00") for info in archive.infolist())  # zip64 extra fields
+    unzip_test(squeezed, tmp_path)
+
+
+def test_the_same_files_give_the_same_bytes_after_touching_them_and_making_them_in_another_order(tmp_path: Path) -> None:
+    files = mixed_tree(tmp_path / "first")
+    first = build_artifact(tmp_path / "first").zip_bytes
+    for path in (tmp_path / "first").rglob("*"):
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+    assert build_artifact(tmp_path / "first").zip_bytes == first
+    second = tmp_path / "second"
+    for name in reversed(sorted(files)):
+        (second / name).parent.mkdir(parents=True, exist_ok=True)
+        (second / name).write_bytes(files[name])
+    assert build_artifact(second).zip_bytes == first
+
+
+def test_the_bytes_are_pinned_to_the_deflate_library(tmp_path: Path) -> None:
+    """The zip's bytes depend on zlib-ng's version (pinned in requirements.lock); a
+    different version would change every CodeSha256, and so publish every function again."""
+    from zlib_ng import zlib_ng
+
+    mixed_tree(tmp_path / "src")
+    assert zlib_ng.ZLIBNG_VERSION == "2.3.3"
+    assert build_artifact(tmp_path / "src").sha256 == GOLDEN_SHA256
+
+
+GOLDEN_SHA256 = "61phhwnLMN0OXC82pw/h1uNl1fwmK8hYG9lhMEWvLzA="
