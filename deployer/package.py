@@ -52,7 +52,11 @@ REDUNDANT_LEVEL = 9
 WORKERS = os.cpu_count() or 2
 BATCH = 32  # files per task
 RAW = -15  # wbits for raw deflate: the zip format has its own header and CRC
-_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
+# The glibc of the runtime's OS: Amazon Linux 2023 (python3.12 and later) has 2.34, Amazon
+# Linux 2 (earlier Pythons) 2.26 (Developer Guide, "Lambda runtimes").
+GLIBC_AL2023, GLIBC_AL2 = 34, 26
+OLDEST_GLIBC = 17  # manylinux2014 is manylinux_2_17
 
 
 @dataclass(frozen=True)
@@ -224,12 +228,23 @@ def python_version(runtime: str) -> str:
     return runtime.removeprefix("python")
 
 
+def wheel_platforms(runtime: str, architecture: str) -> list[str]:
+    """Every manylinux tag the function's OS can run, newest first. pip does not widen a
+    newer tag to the older ones by itself, so each is named: packages that now ship only
+    manylinux_2_28 wheels install for python3.12 and later, and not for older runtimes."""
+    machine = _MACHINES[architecture]
+    major, minor = (int(part) for part in python_version(runtime).split("."))
+    glibc = GLIBC_AL2023 if (major, minor) >= (3, 12) else GLIBC_AL2
+    return [f"manylinux_2_{version}_{machine}" for version in range(glibc, OLDEST_GLIBC - 1, -1)] + [f"manylinux2014_{machine}"]
+
+
 def install_requirements(requirements: Path, runtime: str, architecture: str, target: Path) -> None:
     """pip-install manylinux wheels matching the function, not this machine."""
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-compile", "--only-binary=:all:", "--implementation", "cp",
-        "--platform", _PLATFORMS[architecture], "--python-version", python_version(runtime),
+        *(flag for platform in wheel_platforms(runtime, architecture) for flag in ("--platform", platform)),
+        "--python-version", python_version(runtime),
         "--target", str(target), "--requirement", str(requirements),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -143,14 +143,14 @@ def test_requirements_need_a_python_runtime(tmp_path: Path) -> None:
         build_artifact(root, requirements=requirements, runtime="nodejs20.x")
 
 
-def make_wheel(directory: Path, name: str, module_text: str) -> Path:
-    """A minimal pure-Python wheel, so vendoring is tested without any package index."""
-    wheel = directory / f"{name}-1.0-py3-none-any.whl"
+def make_wheel(directory: Path, name: str, module_text: str, tag: str = "py3-none-any") -> Path:
+    """A minimal wheel (pure Python, or tagged as a binary one), so vendoring is tested without any package index."""
+    wheel = directory / f"{name}-1.0-{tag}.whl"
     info = f"{name}-1.0.dist-info"
     files = {
         f"{name}.py": module_text,
         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {str(tag == 'py3-none-any').lower()}\nTag: {tag}\n",
     }
     record = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(wheel, "w") as archive:
@@ -278,3 +278,31 @@ def test_the_bytes_are_pinned_to_the_deflate_library(tmp_path: Path) -> None:
 
 
 GOLDEN_SHA256 = "61phhwnLMN0OXC82pw/h1uNl1fwmK8hYG9lhMEWvLzA="
+
+
+@pytest.mark.parametrize(
+    ("runtime", "architecture", "newest", "count"),
+    [("python3.12", "x86_64", "manylinux_2_34_x86_64", 19), ("python3.13", "arm64", "manylinux_2_34_aarch64", 19),
+     ("python3.11", "x86_64", "manylinux_2_26_x86_64", 11), ("python3.9", "arm64", "manylinux_2_26_aarch64", 11)],
+)  # fmt: skip
+def test_wheel_platforms_follow_the_runtimes_glibc(runtime: str, architecture: str, newest: str, count: int) -> None:
+    from deployer.package import wheel_platforms
+
+    platforms = wheel_platforms(runtime, architecture)
+    assert platforms[0] == newest and len(platforms) == count and platforms[-1].startswith("manylinux2014_")
+    assert f"manylinux_2_17_{'x86_64' if architecture == 'x86_64' else 'aarch64'}" in platforms
+
+
+def test_a_package_with_only_a_manylinux_2_28_wheel_installs_for_python_3_12_not_3_11(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "src", list(FILES), mtime=0)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "newglibc", "VALUE = 2\n", tag="cp312-cp312-manylinux_2_28_x86_64")
+    make_wheel(wheels, "newglibc311", "VALUE = 2\n", tag="cp311-cp311-manylinux_2_28_x86_64")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nnewglibc==1.0\n")
+    artifact = build_artifact(root, requirements=requirements, runtime="python3.12", architecture="x86_64")
+    assert "newglibc.py" in zipfile.ZipFile(io.BytesIO(artifact.zip_bytes)).namelist()
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nnewglibc311==1.0\n")
+    with pytest.raises(DeployError, match=r"pip could not install the requirements for python3\.11/x86_64"):
+        build_artifact(root, requirements=requirements, runtime="python3.11", architecture="x86_64")  # Amazon Linux 2's glibc is 2.26
