@@ -13,7 +13,6 @@ from typing import Any
 
 from . import report
 from .errors import DeployError
-from .fleet import run_fleet
 from .github import Reporter
 from .pipeline import Connect, connect_to_aws
 from .pipeline import main as run_function
@@ -34,4 +33,6 @@ def main(
     if fleet is None:
         code, result = run_function(inputs, env, io, connect or connect_to_aws, clock)
         return code, report.as_json(result) if result else {}
+    from .fleet import run_fleet  # the layer above the pipeline, loaded only for a deploy file
+
     return run_fleet(fleet, inputs, env, io, connect, clock)

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Any
 
 import boto3
-import botocore.session
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -61,6 +60,7 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from . import __version__
 from .errors import ConflictError, ConnectionLost, DeployError, Problem, ProvisioningFailed
+from .limits import botocore_session
 from .model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle, Production, Provisioned
 
 RETRY_ATTEMPTS = 5
@@ -149,7 +149,7 @@ class _WebIdentityProvider(CredentialProvider):  # type: ignore[misc]
 def make_session(region: str, identity: WebIdentity | None = None, mask: Callable[[str], None] = lambda _: None) -> boto3.session.Session:
     # The region is resolved by Settings and passed explicitly: some botocore
     # releases ignore AWS_REGION. AWS_ENDPOINT_URL is honoured by botocore itself.
-    core = botocore.session.Session()
+    core = botocore_session()
     core.set_config_variable("region", region)
     if identity is not None:
         fetcher = AssumeRoleWithWebIdentityCredentialFetcher(

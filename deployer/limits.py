@@ -14,7 +14,9 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+import botocore.loaders
 import botocore.session
 
 # Lambda's documented ceiling for a function's timeout. Some botocore releases omit
@@ -44,6 +46,24 @@ MB = 1024 * 1024
 # Lambda's package quotas (Developer Guide, "Lambda quotas"): not in the service model.
 DIRECT_UPLOAD_BYTES = 50 * MB  # a zip sent in the request itself
 UNZIPPED_BYTES = 250 * MB  # the unpacked package, layers included
+
+
+@cache
+def data_loader() -> botocore.loaders.Loader:
+    """One loader of botocore's data for the process: the sessions that make clients share
+    it with the model lookups here, so each service's JSON model is parsed once."""
+    return botocore.loaders.create_loader()
+
+
+def botocore_session() -> botocore.session.Session:
+    session = botocore.session.Session()
+    session.register_component("data_loader", data_loader())
+    return session
+
+
+@cache
+def service_model(service: str) -> Any:
+    return botocore_session().get_service_model(service)
 
 
 _WIDE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{5,6})")
@@ -103,7 +123,7 @@ class ApiField:
 def api_field(service: str, shape: str, documented_max: float | None = None) -> ApiField:
     """The model's constraints for ``shape``; ``documented_max`` stands in where a botocore
     release leaves the maximum out of the model."""
-    model = botocore.session.get_session().get_service_model(service).shape_for(shape)
+    model = service_model(service).shape_for(shape)
     meta = dict(model.metadata)
     high = meta.get("max", documented_max)
     return ApiField(
@@ -125,7 +145,7 @@ def snapstart_runtimes() -> tuple[str, ...]:
     """The runtimes in botocore's model that SnapStart supports. The model lists runtimes but
     not their features; the Developer Guide ("Lambda SnapStart") names the families: Java 11
     and later, Python 3.12 and later, .NET 8 and later."""
-    runtimes = botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
+    runtimes = service_model("lambda").shape_for("Runtime").enum
 
     def supported(runtime: str) -> bool:
         found = _SNAPSTART_FAMILY.match(runtime)

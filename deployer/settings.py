@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jsonschema
 import yaml
 
 from .errors import DeployError, Problem
@@ -421,6 +420,8 @@ def parse_environment(value: str) -> dict[str, str]:
         loaded = yaml.safe_load(value)
     except yaml.YAMLError:
         raise ValueError("is neither KEY=VALUE lines nor a YAML/JSON mapping") from None
+    import jsonschema  # here, not at the top: most runs never need it, and it costs start-up
+
     try:
         jsonschema.validate(loaded, ENVIRONMENT_SCHEMA)
     except jsonschema.ValidationError as exc:

@@ -55,6 +55,7 @@ class Seen:
     fault: str  # "" when it went through untouched
     access_key: str = ""  # the access key id it was signed with; "" when unsigned
     form: Mapping[str, str] = field(default_factory=dict)  # a query-protocol request's parameters (STS)
+    at: float = 0.0  # time.monotonic() when it arrived: a benchmark times the caller's start-up with it
 
 
 def _cbor_text(text: str) -> bytes:
@@ -113,7 +114,8 @@ class Network:
             self._count += ours
             number = self._count if ours else 0
             fault = self._plan.get(number, "") if ours else ""
-            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, *_identity(environ)))
+            arrived = time.monotonic()
+            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, *_identity(environ), arrived))
         if self.latency:
             time.sleep(self.latency)
         if fault in ("throttle", "server-error"):
