@@ -15,6 +15,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from deployer.sandbox import Sandbox
+from tests.e2e.runner import github_env, input_env
+
 BASE = "localhost/lambda-deploy-base:test"
 IMAGE = "localhost/lambda-deploy:test"
 CONTAINERS_CONF = """\
@@ -80,3 +83,31 @@ def build(env: dict[str, str], context: Path) -> subprocess.CompletedProcess[str
     built = podman(env, "build", "--network", "host", *mounts, "--build-arg", f"BASE_IMAGE={BASE}", "-t", IMAGE, str(context))
     podman(env, "image", "prune", "-f")
     return built
+
+
+def container_command(
+    env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str], *extra: str
+) -> tuple[list[str], dict[str, str], Path]:
+    """The podman command the runner's equivalent would run, its environment, and the file-command folder."""
+    files = workspace.parent / "file_commands"
+    files.mkdir(exist_ok=True)
+    (files / "output").write_text("")
+    (files / "summary").write_text("")
+    variables = {
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_OUTPUT": "/github/file_commands/output",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary",
+        "HOME": "/github/home",
+        **sandbox.env(),
+        **github_env(),
+        **input_env(inputs),
+    }
+    # `-e NAME` copies NAME from podman's own environment, which keeps hyphenated
+    # names such as INPUT_FUNCTION-NAME intact, as the runner does.
+    flags = [arg for name in variables for arg in ("-e", name)]
+    command = [
+        "podman", "--runtime", "runc", "run", *extra, "--network", "host",
+        "-v", f"{workspace}:/github/workspace", "-v", f"{files}:/github/file_commands",
+        "-w", "/github/workspace", *flags, IMAGE,
+    ]  # fmt: skip
+    return command, {**env, **variables}, files

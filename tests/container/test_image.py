@@ -6,23 +6,30 @@ always builds and exercises the image.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from deployer.package import build_artifact
 from deployer.sandbox import Sandbox
 from tests.conftest import ROOT
-from tests.container.image import IMAGE, build, podman, podman_env, podman_missing
-from tests.e2e.runner import ActionRun, create_inputs, github_env, input_env, log_problems
+from tests.container.image import IMAGE, build, container_command, podman, podman_env, podman_missing
+from tests.e2e.runner import ActionRun, create_inputs, log_problems
+from tests.unit.test_package import make_wheel
 from tests.unit.test_report import parse_github_output
 
 pytestmark = [pytest.mark.container, pytest.mark.skipif(bool(podman_missing()), reason=podman_missing() or "podman present")]
+
+# Every distribution of pip the image's Python could run, by its metadata folder.
+FIND_PIPS = "import importlib.metadata as m\nprint(*{str(d.locate_file('')) for d in m.distributions() if d.metadata['Name'] == 'pip'})"
 
 # The services whose botocore data the Dockerfile keeps; each must still make a client.
 KEPT_SERVICES = ("lambda", "sts", "s3", "cloudwatch", "codedeploy", "iam")
@@ -35,34 +42,6 @@ def image_env() -> Iterator[dict[str, str]]:
         built = build(env, ROOT)
         assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
         yield env
-
-
-def container_command(
-    env: dict[str, str], workspace: Path, sandbox: Sandbox, inputs: dict[str, str], *extra: str
-) -> tuple[list[str], dict[str, str], Path]:
-    """The podman command the runner's equivalent would run, its environment, and the file-command folder."""
-    files = workspace.parent / "file_commands"
-    files.mkdir(exist_ok=True)
-    (files / "output").write_text("")
-    (files / "summary").write_text("")
-    variables = {
-        "GITHUB_WORKSPACE": "/github/workspace",
-        "GITHUB_OUTPUT": "/github/file_commands/output",
-        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary",
-        "HOME": "/github/home",
-        **sandbox.env(),
-        **github_env(),
-        **input_env(inputs),
-    }
-    # `-e NAME` copies NAME from podman's own environment, which keeps hyphenated
-    # names such as INPUT_FUNCTION-NAME intact, as the runner does.
-    flags = [arg for name in variables for arg in ("-e", name)]
-    command = [
-        "podman", "--runtime", "runc", "run", *extra, "--network", "host",
-        "-v", f"{workspace}:/github/workspace", "-v", f"{files}:/github/file_commands",
-        "-w", "/github/workspace", *flags, IMAGE,
-    ]  # fmt: skip
-    return command, {**env, **variables}, files
 
 
 def finished(files: Path, returncode: int, stdout: str, stderr: str) -> ActionRun:
@@ -100,10 +79,28 @@ def test_the_image_reports_bad_input_without_a_traceback(image_env: dict[str, st
 
 def test_the_trimmed_botocore_still_has_every_client_the_action_uses(image_env: dict[str, str]) -> None:
     script = f"import boto3\nfor name in {KEPT_SERVICES!r}:\n    boto3.client(name, region_name='us-east-1')\nprint('ok')"
-    done = podman(image_env, "run", "--rm", "--entrypoint", "/opt/venv/bin/python", IMAGE, "-c", script, timeout=120)
+    done = podman(image_env, "run", "--rm", "--workdir", "/app", "--entrypoint", "python3", IMAGE, "-c", script, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
-    env_has_pip = podman(image_env, "run", "--rm", "--entrypoint", "/opt/venv/bin/python", IMAGE, "-m", "pip", "--version", timeout=120)
-    assert env_has_pip.returncode == 0, "the requirements input needs pip inside the image"
+
+
+def test_the_image_has_exactly_one_pip_and_it_vendors_requirements(
+    image_env: dict[str, str], sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
+) -> None:
+    """The requirements input runs pip inside the image: the base's pip, the only one there
+    (run from /app, where the action's own packages are, so a pip among them is counted too)."""
+    pips = podman(image_env, "run", "--rm", "--workdir", "/app", "--entrypoint", "python3", IMAGE, "-c", FIND_PIPS, timeout=120)
+    assert pips.returncode == 0 and len(pips.stdout.split()) == 1, pips.stdout + pips.stderr
+    wheels = workspace / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "tinydep", "VALUE = 42\n")
+    make_wheel(wheels, "fastdep", "FAST = True\n", tag="cp312-cp312-manylinux_2_28_x86_64")  # only AL2023 can run it
+    # find-links is relative to the requirements file, so the same file works on the host and in the container.
+    (workspace / "requirements.txt").write_text("--no-index\n--find-links wheels\ntinydep==1.0\nfastdep==1.0\n")
+    run = run_container(image_env, workspace, sandbox, {**create_inputs(role_arn), "requirements": "requirements.txt"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    expected = build_artifact(workspace / "app", requirements=workspace / "requirements.txt", runtime="python3.12")
+    assert {"tinydep.py", "fastdep.py"} <= set(zipfile.ZipFile(io.BytesIO(expected.zip_bytes)).namelist())
+    assert lambda_client.get_function(FunctionName="orders")["Configuration"]["CodeSha256"] == expected.sha256
 
 
 def test_stopping_the_container_mid_canary_restores_stable(
