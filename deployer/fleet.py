@@ -20,7 +20,6 @@ results by function, which become output ``results``, the summary's table and ``
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -28,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from types import FrameType
 from typing import Any
 
 import boto3
@@ -38,7 +36,7 @@ from .aws import Services, open_session
 from .deploy_file import Entry, read_deploy_file
 from .errors import Cancelled, DeployError, Problem
 from .github import Reporter
-from .pipeline import STOP_SIGNALS, Connect, Ended, comment_on_pull_request, main, run, web_identity
+from .pipeline import Connect, Ended, comment_on_pull_request, main, on_stop_signals, run, web_identity
 from .rollout import Clock, SystemClock
 from .settings import FleetSettings, Settings
 
@@ -154,24 +152,6 @@ class _SharedConnect:
         return Services.on(session, settings.wait_timeout, io.info, lock=self._lock)
 
 
-@contextmanager
-def _stop_on_signals(stop: _Stop) -> Iterator[None]:
-    """SIGTERM/SIGINT stop the fleet: running rollouts roll back, the rest is skipped."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        stop.set(f"cancelled by {signal.Signals(signum).name}")
-
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def run_fleet(
     fleet: FleetSettings,
     inputs: Mapping[str, str],
@@ -233,5 +213,8 @@ def _run_all(fleet: FleetSettings, entries: list[Entry], io: Reporter, connect: 
         log.info(f"{status} in {seconds:.1f}s")
         return FunctionRun(entry.name, ended, seconds, status)
 
-    with _stop_on_signals(stop), ThreadPoolExecutor(max_workers=fleet.max_parallel, thread_name_prefix="function") as pool:
+    with (
+        on_stop_signals(lambda name: stop.set(f"cancelled by {name}")),
+        ThreadPoolExecutor(max_workers=fleet.max_parallel, thread_name_prefix="function") as pool,
+    ):
         return list(pool.map(one, entries))

@@ -58,26 +58,39 @@ def web_identity(settings: Settings, io: Reporter) -> WebIdentity | None:
 
 
 @contextmanager
-def cancel_on_signals() -> Iterator[None]:
-    """Turn the runner's SIGTERM (or a Ctrl-C) into ``Cancelled`` so a rollout can restore
-    the alias. Only the first signal raises: a second one must not interrupt the rollback."""
+def on_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
+    """Call ``handler`` with the signal's name on SIGTERM (the runner cancelling the job)
+    or SIGINT while the block runs, then put the old handlers back. Only the main thread
+    receives signals, so elsewhere (a fleet's worker) this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired = False
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        nonlocal fired
-        if not fired:
-            fired = True
-            raise Cancelled(signal.Signals(signum).name)
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        handler(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def cancel_on_signals() -> Iterator[None]:
+    """Turn the runner's SIGTERM (or a Ctrl-C) into ``Cancelled`` so a rollout can restore
+    the alias. Only the first signal raises: a second one must not interrupt the rollback."""
+    fired = False
+
+    def cancel(name: str) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise Cancelled(name)
+
+    with on_stop_signals(cancel):
+        yield
 
 
 class _Stages:

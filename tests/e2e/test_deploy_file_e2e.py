@@ -4,6 +4,8 @@ already fires; and a file with mistakes, annotated on their lines."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import boto3
 
 from deployer.sandbox import REGION, Sandbox
 from tests.conftest import create_alarm
-from tests.e2e.runner import run_action
+from tests.e2e.runner import run_action, start_action
 
 NAMES = ["orders", "billing", "search", "users", "mailer"]
 
@@ -73,3 +75,39 @@ def test_a_file_with_mistakes_is_annotated_on_its_lines_and_nothing_runs(
     assert error.properties["file"] == "deploy.yml" and error.properties["line"] == "15"
     assert "function 'users', key 'timeout': 99999 is outside the allowed range" in error.data
     assert lambda_client.list_functions()["Functions"] == []
+
+
+def test_sigterm_mid_bake_restores_every_functions_alias(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
+    """The runner cancels the job: every baking canary of the fleet goes back to stable."""
+    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
+    deploy_file(workspace, role_arn)
+    create_alarm(boto3.client("cloudwatch", region_name=REGION), "search-errors")  # in OK: search deploys too
+    first = run_action(workspace, sandbox, {"function-name": "", "config": "deploy.yml"})
+    assert first.returncode == 0, first.stdout
+    baking = NAMES
+    for name in baking:
+        (workspace / "services" / name / "app.py").write_text(f"def handler(event, context):\n    return {name!r} * 2\n")
+    # max-parallel 5: all five bake at once when the signal comes
+    inputs = {"function-name": "", "config": "deploy.yml", "max-parallel": "5", "strategy": "canary 10% 60s", "health-interval": "1"}
+    process, step = start_action(workspace, sandbox, inputs)
+
+    def canaries() -> dict[str, dict[str, float]]:
+        found = {}
+        for name in baking:
+            alias = lambda_client.get_alias(FunctionName=name, Name="live")
+            found[name] = dict((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}))
+        return found
+
+    deadline = time.monotonic() + 60
+    while canaries() != {name: {"2": 0.1} for name in baking}:
+        assert time.monotonic() < deadline and process.poll() is None, "the canaries never all started"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    run = step.result(process.returncode, stdout, stderr)
+    assert run.returncode == 1
+    statuses = {name: entry["status"] for name, entry in json.loads(run.outputs["results"]).items()}
+    assert statuses == dict.fromkeys(baking, "rolled-back")
+    assert canaries() == {name: {} for name in baking}
+    assert all(lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1" for name in baking)
+    assert "Traceback" not in stdout + stderr
