@@ -6,7 +6,8 @@ FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
 
 # No venv: a venv brings its own pip (and on older Pythons setuptools), about 25 MB
 # the action does not need. The base image's pip installs the hash-pinned lock beside
