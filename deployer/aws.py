@@ -427,9 +427,7 @@ class LambdaGateway:
                 raise
 
     def configuration(self, function_name: str, qualifier: str = "$LATEST") -> FunctionConfig:
-        with translated("reading the configuration", f"function '{function_name}'"):
-            raw = self._lambda.get_function_configuration(FunctionName=function_name, Qualifier=qualifier)
-        return FunctionConfig.from_api(raw)
+        return FunctionConfig.from_api(self._raw_configuration(function_name, qualifier))
 
     def version_exists(self, function_name: str, version: str) -> bool:
         with translated(f"reading version {version}", f"function '{function_name}'"):
@@ -579,7 +577,7 @@ class LambdaGateway:
 
         def already_published() -> dict[str, Any] | None:
             # What Lambda's no-op publish would answer: the newest version, when it is $LATEST.
-            latest = FunctionConfig.from_api(self._raw_configuration(function_name))
+            latest = self.configuration(function_name)
             newest = _newest(self.versions(function_name))
             same = newest is not None and latest.code_sha256 == code_sha256 and newest.fingerprint == latest.fingerprint
             return self._raw_configuration(function_name, newest.version) if same and newest else None
@@ -761,7 +759,7 @@ class MetricCounts:
 class CloudWatchGateway:
     """Alarm states and per-version Lambda metrics (namespace AWS/Lambda)."""
 
-    def __init__(self, client: Any, calls: CallLog) -> None:
+    def __init__(self, client: Any) -> None:
         self._cloudwatch = client  # a LazyClient: it joins the call log when it is made
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, str]:
@@ -821,7 +819,7 @@ class DeploymentStatus:
 class CodeDeployGateway:
     """CodeDeploy deployments of a Lambda alias (AppSpec content, no S3 bundle)."""
 
-    def __init__(self, client: Any, calls: CallLog) -> None:
+    def __init__(self, client: Any) -> None:
         self._codedeploy = client  # a LazyClient: it joins the call log when it is made
 
     def check_group(self, application: str, group: str) -> None:
@@ -868,7 +866,7 @@ TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksi
 class S3Gateway:
     """Where a package too big to hand Lambda directly waits: content-addressed keys in a bucket."""
 
-    def __init__(self, client: Any, calls: CallLog) -> None:
+    def __init__(self, client: Any) -> None:
         self._s3 = client  # a LazyClient: it joins the call log when it is made
 
     def store(self, bucket: str, key: str, data: bytes) -> bool:
@@ -941,9 +939,9 @@ class Services:
 
         return cls(
             lambda_=lambda_,
-            cloudwatch=CloudWatchGateway(later("cloudwatch"), lambda_.calls),
-            codedeploy=CodeDeployGateway(later("codedeploy"), lambda_.calls),
-            s3=S3Gateway(later("s3"), lambda_.calls),
+            cloudwatch=CloudWatchGateway(later("cloudwatch")),
+            codedeploy=CodeDeployGateway(later("codedeploy")),
+            s3=S3Gateway(later("s3")),
         )
 
 

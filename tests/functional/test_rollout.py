@@ -304,7 +304,7 @@ def test_codedeploy_unknown_group_is_a_configuration_error(live_v1: Path, lambda
 
 
 def test_the_real_codedeploy_gateway_against_moto(live_v1: Path) -> None:
-    from deployer.aws import CallLog, CodeDeployGateway
+    from deployer.aws import CodeDeployGateway
     from deployer.model import HandOffToCodeDeploy
     from deployer.rollout import build_appspec
 
@@ -315,7 +315,7 @@ def test_the_real_codedeploy_gateway_against_moto(live_v1: Path) -> None:
         deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
         deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
     )  # fmt: skip
-    gateway = CodeDeployGateway(client, CallLog())
+    gateway = CodeDeployGateway(client)
     gateway.check_group("orders-app", "orders-group")
     with pytest.raises(DeployError, match="reading the CodeDeploy deployment group failed"):
         gateway.check_group("orders-app", "missing")
