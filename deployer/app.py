@@ -4,6 +4,7 @@ Contract: ``main(inputs, env, io)`` reads the deploy-file inputs first; without 
 it is the single-function pipeline (``pipeline.main``), with it the fleet above that
 pipeline (``fleet.run_fleet``). It returns the exit code (0 done, 1 a deploy or input
 error, 2 a bug in lambda-deploy) and a JSON-able account of what happened, for ``--json``.
+Whatever escapes, at any stage, is reported as a bug (exit 2) here, once for both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from . import report
 from .errors import DeployError
 from .github import Reporter
-from .pipeline import Connect, connect_to_aws
+from .pipeline import Connect, bug, connect_to_aws
 from .pipeline import main as run_function
 from .rollout import Clock
 from .settings import load_fleet_settings
@@ -22,6 +23,15 @@ from .settings import load_fleet_settings
 
 def main(
     inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect | None = None, clock: Clock | None = None
+) -> tuple[int, dict[str, Any]]:
+    try:
+        return _dispatch(inputs, env, io, connect, clock)
+    except Exception:  # noqa: BLE001 - the last line of defence, whatever stage it was: a bug, reported as one
+        return bug(io).code, {}
+
+
+def _dispatch(
+    inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter, connect: Connect | None, clock: Clock | None
 ) -> tuple[int, dict[str, Any]]:
     try:
         fleet = load_fleet_settings(inputs, env)

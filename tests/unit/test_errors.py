@@ -115,3 +115,22 @@ def test_an_interrupted_traffic_step_points_at_the_alias() -> None:
     plan = Plan("orders", "live", (ReuseVersion("2"), SmokeTest("{}", None), shift), "a", "a", (), "1", "2")
     assert "no traffic had moved to it" in interruption(plan, 1, "2").hint
     assert "the error above says where the alias is" in interruption(plan, 2, "2").hint
+
+
+@pytest.mark.parametrize("where", ["deployer.app.load_fleet_settings", "deployer.pipeline.load_settings"])
+def test_a_bug_while_reading_the_inputs_exits_2_and_says_so(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit code 2 means a bug, with its traceback folded away, at every stage: reading the
+    inputs included, before any AWS client exists."""
+    import io
+
+    from deployer.app import main
+    from deployer.github import ConsoleIO
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(where, broken)
+    log = io.StringIO()
+    code, _ = main({"function-name": "orders", "alias": "live"}, {}, ConsoleIO(log))
+    assert code == 2
+    assert "internal error RuntimeError: a bug" in log.getvalue() and "bug in lambda-deploy" in log.getvalue()
