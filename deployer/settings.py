@@ -772,9 +772,8 @@ def load_fleet_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Fl
     reader = _Reader(inputs)
     value = reader.given("config")
     if value is None:
-        for name in ("only",):
-            if reader.given(name):
-                reader.fail(name, "only applies with config", "give the deploy file in config")
+        if reader.given("only"):
+            reader.fail("only", "only applies with config", "give the deploy file in config")
         if reader.problems:
             raise DeployError(*reader.problems)
         return None
