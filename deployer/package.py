@@ -79,11 +79,6 @@ class Artifact:
         """The ``Code`` / UpdateFunctionCode parameters that carry this package."""
         return {"ZipFile": self.zip_bytes}
 
-    @property
-    def sha256_hex(self) -> str:
-        """The same digest in hex: the name of the package in S3."""
-        return base64.b64decode(self.sha256).hex()
-
 
 def artifact(data: bytes, kind: str) -> Artifact:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
