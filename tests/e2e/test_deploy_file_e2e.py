@@ -111,3 +111,22 @@ def test_sigterm_mid_bake_restores_every_functions_alias(sandbox: Sandbox, works
     assert canaries() == {name: {} for name in baking}
     assert all(lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1" for name in baking)
     assert "Traceback" not in stdout + stderr
+
+
+def test_only_and_fail_fast_as_the_runner_passes_them(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
+    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
+    deploy_file(workspace, role_arn)
+    one = run_action(workspace, sandbox, {"function-name": "", "config": "deploy.yml", "only": "billing"})
+    assert one.returncode == 0, one.stdout
+    assert (one.outputs["status"], one.outputs["version"], one.outputs["alias"]) == ("deployed", "1", "live")  # single-function outputs
+    assert [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]] == ["billing"]
+
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    create_alarm(cloudwatch, "search-errors")
+    cloudwatch.set_alarm_state(AlarmName="search-errors", StateValue="ALARM", StateReason="on fire")
+    # One at a time, in file order: search (third) fails, so users and mailer never start.
+    run = run_action(workspace, sandbox, {"function-name": "", "config": "deploy.yml", "max-parallel": "1", "fail-fast": "true"})
+    assert run.returncode == 1
+    statuses = {name: entry["status"] for name, entry in json.loads(run.outputs["results"]).items()}
+    assert statuses == {"orders": "deployed", "billing": "unchanged", "search": "failed", "users": "skipped", "mailer": "skipped"}
+    assert sorted(f["FunctionName"] for f in lambda_client.list_functions()["Functions"]) == ["billing", "orders"]

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
-from deployer.sandbox import Sandbox
+from deployer.planner import package_key
+from deployer.sandbox import REGION, Sandbox
 from tests.e2e.runner import create_inputs, github_env, run_action
 
 
@@ -196,3 +198,15 @@ def test_every_function_input_through_the_entrypoint(
     assert replaced.returncode == 0, replaced.stdout
     assert lambda_client.get_function_configuration(FunctionName="orders")["Environment"]["Variables"] == {"ONLY": "1"}
     assert "-LOG_LEVEL" in replaced.summary and "-STAGE" in replaced.summary and "prod" not in replaced.summary
+
+
+def test_a_package_through_s3_as_the_runner_passes_it(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="deploy-artifacts")
+    inputs = {**create_inputs(role_arn), "s3-bucket": "deploy-artifacts", "s3-key-prefix": "teams/orders/"}
+    run = run_action(workspace, sandbox, inputs)
+    assert run.returncode == 0, run.stdout
+    (key,) = [item["Key"] for item in s3.list_objects_v2(Bucket="deploy-artifacts")["Contents"]]
+    assert key == package_key("teams/orders/", run.outputs["code-sha256"])
+    assert lambda_client.get_function(FunctionName="orders")["Configuration"]["CodeSha256"] == run.outputs["code-sha256"]
+    assert run.calls["PutObject"] == 1

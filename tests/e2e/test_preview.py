@@ -146,3 +146,20 @@ def test_role_to_assume_without_an_id_token_says_what_to_add(sandbox: Sandbox, w
     text = "\n".join(run.errors)
     assert "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set" in text
     assert "permissions: id-token: write" in text and "forks never get a token" in text
+
+
+def test_the_session_name_duration_and_audience_reach_the_token_and_sts(
+    sandbox: Sandbox, workspace: Path, role_arn: str, github: FakeGitHub, tmp_path: Path
+) -> None:
+    custom = {"role-session-name": "orders-deploy-17", "role-duration-seconds": "900", "audience": "lambda-deploy.example"}
+    run = step(workspace, sandbox, github, tmp_path, "opened", {**preview_inputs(role_arn), "comment": "false", **custom})
+    assert run.returncode == 0, run.stdout
+    token_request = next(r for r in github.requests if r.path.startswith("/token"))
+    assert "audience=lambda-deploy.example" in token_request.path
+    exchange = next(s for s in sandbox.network.seen if s.form.get("Action") == "AssumeRoleWithWebIdentity")  # type: ignore[union-attr]
+    assert (exchange.form["RoleSessionName"], exchange.form["DurationSeconds"]) == ("orders-deploy-17", "900")
+    assert sts_backends[ACCOUNT]["global"].assumed_roles[-1].session_name == "orders-deploy-17"
+
+    refused = step(workspace, sandbox, github, tmp_path, "opened", {**preview_inputs(role_arn), "role-duration-seconds": "60"})
+    assert refused.returncode == 1
+    assert any("input 'role-duration-seconds'" in line and "900" in line for line in refused.errors), refused.errors

@@ -50,3 +50,23 @@ def test_blue_green_leaves_previous_on_the_old_version_and_cuts_back_in_one_call
     assert (back.outputs["status"], back.outputs["version"]) == ("rolled-back", "1")
     assert back.calls["UpdateAlias"] == 1 and not {"PublishVersion", "UpdateFunctionCode"} & set(back.calls)
     assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
+
+
+def test_concurrency_and_snapstart_inputs_reach_lambda(live_v1: Path, sandbox: Sandbox, lambda_client: Any) -> None:
+    inputs = {**BASE, "provisioned-concurrency": "2", "reserved-concurrency": "10", "snapstart": "true", "runtime": "python3.12"}
+    run = run_action(live_v1, sandbox, inputs)
+    assert run.returncode == 0, run.stdout
+    assert (run.outputs["status"], run.outputs["version"]) == ("deployed", "2")
+    warm = lambda_client.get_provisioned_concurrency_config(FunctionName="orders", Qualifier="live")
+    assert (warm["RequestedProvisionedConcurrentExecutions"], warm["Status"]) == (2, "READY")
+    assert lambda_client.get_function_concurrency(FunctionName="orders")["ReservedConcurrentExecutions"] == 10
+    version = lambda_client.get_function_configuration(FunctionName="orders", Qualifier="2")
+    assert version["SnapStart"]["ApplyOn"] == "PublishedVersions"
+    assert any("provisioned concurrency: READY" in line for line in run.stdout.splitlines())
+
+    refused = run_action(live_v1, sandbox, {**BASE, "reserved-concurrency": "lots", "provisioned-concurrency": "-1"})
+    assert refused.returncode == 1
+    assert {"reserved-concurrency", "provisioned-concurrency"} <= {
+        e.split("input '")[1].split("'")[0] for e in refused.errors if "input '" in e
+    }
+    assert lambda_client.get_function_concurrency(FunctionName="orders")["ReservedConcurrentExecutions"] == 10
