@@ -28,7 +28,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
@@ -56,6 +57,7 @@ from botocore.exceptions import (
     WaiterError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.utils import parse_timestamp
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from . import __version__
@@ -263,6 +265,15 @@ def translated(action: str, where: str) -> Iterator[None]:
         raise answer from None
 
 
+def _server_time(answer: Mapping[str, Any]) -> datetime:
+    """When AWS answered (its Date header); this machine's clock if the header is missing."""
+    date = (answer.get("ResponseMetadata") or {}).get("HTTPHeaders", {}).get("date", "")
+    try:
+        return parsedate_to_datetime(date) if date else datetime.now(UTC)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+
+
 def _newest(versions: list[dict[str, Any]]) -> FunctionConfig | None:
     newest = max(versions, key=lambda version: int(version["Version"]), default=None)
     return FunctionConfig.from_api(newest) if newest else None
@@ -353,10 +364,11 @@ class LambdaGateway:
                 if _code(error) == NOT_FOUND:
                     return FunctionState(latest=None, published=None, alias=None)
                 raise
-        versions = self.versions(function_name)
+        versions, ages = self.listing(function_name)
         newest = _newest(versions)
         lifecycle = Lifecycle(
             versions=tuple(v["Version"] for v in versions),
+            ages=ages,
             aliases=self.list_aliases(function_name) if wants.aliases else (),
             url=self.function_url(function_name, alias) if wants.url else None,
             statements=self.url_statements(function_name, alias) if wants.url else frozenset(),
@@ -382,9 +394,19 @@ class LambdaGateway:
 
     def versions(self, function_name: str) -> list[dict[str, Any]]:
         """Every published version (not $LATEST), through every page."""
+        return self.listing(function_name)[0]
+
+    def listing(self, function_name: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        """Every published version, and each one's age in seconds by AWS's own clock (the
+        answer's Date header less the version's LastModified), so a runner's skewed clock
+        cannot make a fresh version look old."""
         with translated("listing versions", f"function '{function_name}'"):
-            pages = self._lambda.get_paginator("list_versions_by_function").paginate(FunctionName=function_name)
-            return [version for page in pages for version in page["Versions"] if version["Version"] != "$LATEST"]
+            pages = list(self._lambda.get_paginator("list_versions_by_function").paginate(FunctionName=function_name))
+        versions = [version for page in pages for version in page["Versions"] if version["Version"] != "$LATEST"]
+        now = _server_time(pages[-1] if pages else {})
+        return versions, {
+            str(v["Version"]): (now - parse_timestamp(v["LastModified"])).total_seconds() for v in versions if v.get("LastModified")
+        }
 
     def list_aliases(self, function_name: str) -> tuple[AliasState, ...]:
         with translated("listing aliases", f"function '{function_name}'"):
@@ -802,18 +824,26 @@ class CloudWatchGateway:
 
 
 TERMINAL_DEPLOYMENT_STATES = ("Succeeded", "Failed", "Stopped")
+# What a deployment created by lambda-deploy rolls back on (CreateDeployment's autoRollbackConfiguration).
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 
 
 @dataclass(frozen=True)
 class DeploymentStatus:
     status: str  # Created | Queued | InProgress | Baking | Ready | Succeeded | Failed | Stopped
     error: str
-    rolled_back: bool
+    rollback_id: str  # the deployment CodeDeploy started to roll this one back; "" when none
     rollback_message: str
 
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_DEPLOYMENT_STATES
+
+
+@dataclass(frozen=True)
+class DeploymentGroup:
+    compute_platform: str  # Server | Lambda | ECS
+    rollback_events: tuple[str, ...]  # the group's own automatic rollback; () when it has none
 
 
 class CodeDeployGateway:
@@ -822,17 +852,30 @@ class CodeDeployGateway:
     def __init__(self, client: Any) -> None:
         self._codedeploy = client  # a LazyClient: it joins the call log when it is made
 
-    def check_group(self, application: str, group: str) -> None:
+    def group(self, application: str, group: str) -> DeploymentGroup:
         with translated(
             "reading the CodeDeploy deployment group", f"inputs 'codedeploy-application' / 'codedeploy-group' ({application}/{group})"
         ):
-            self._codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=group)
+            info = self._codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]
+        rollback = info.get("autoRollbackConfiguration") or {}
+        return DeploymentGroup(
+            compute_platform=str(info.get("computePlatform", "")),
+            rollback_events=tuple(rollback.get("events") or ()) if rollback.get("enabled") else (),
+        )
 
-    def create_deployment(self, application: str, group: str, config_name: str, appspec: str, description: str) -> str:
+    def create_deployment(
+        self, application: str, group: str, config_name: str, appspec: str, description: str, alarms: Sequence[str] = ()
+    ) -> str:
+        """A deployment that rolls back by itself on failure, on an alarm and on a stop; with
+        ``alarms``, those replace the group's alarms for this deployment (which needs
+        ``codedeploy:UpdateDeploymentGroup``, CodeDeploy's API reference says)."""
         revision = {
             "revisionType": "AppSpecContent",
             "appSpecContent": {"content": appspec, "sha256": hashlib.sha256(appspec.encode()).hexdigest()},
         }
+        extra: dict[str, Any] = {"autoRollbackConfiguration": {"enabled": True, "events": list(ROLLBACK_EVENTS)}}
+        if alarms:
+            extra["overrideAlarmConfiguration"] = {"enabled": True, "alarms": [{"name": name} for name in alarms]}
         with translated("creating the CodeDeploy deployment", f"deployment group '{group}'"):
             answer = self._codedeploy.create_deployment(
                 applicationName=application,
@@ -840,6 +883,7 @@ class CodeDeployGateway:
                 deploymentConfigName=config_name,
                 revision=revision,
                 description=description,
+                **extra,
             )
         return str(answer["deploymentId"])
 
@@ -850,13 +894,18 @@ class CodeDeployGateway:
         return DeploymentStatus(
             status=str(info.get("status", "")),
             error=str((info.get("errorInformation") or {}).get("message", "")),
-            rolled_back=bool(rollback.get("rollbackDeploymentId")),
+            rollback_id=str(rollback.get("rollbackDeploymentId") or ""),
             rollback_message=str(rollback.get("rollbackMessage", "")),
         )
 
     def stop(self, deployment_id: str) -> None:
+        """StopDeployment with automatic rollback; one that has already ended is left as it is."""
         with translated("stopping the CodeDeploy deployment", f"deployment {deployment_id}"):
-            self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+            try:
+                self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+            except ClientError as error:
+                if _code(error) != "DeploymentAlreadyCompletedException":
+                    raise
 
 
 # Multipart above 8 MB, parts of 8 MB, four at a time: boto3's managed transfer does the rest.

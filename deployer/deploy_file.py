@@ -1,6 +1,7 @@
 """The deploy file: many functions from one validated YAML file (a layer above the pipeline).
 
-Contract: ``read_deploy_file(fleet, direct, env)`` reads the file with ``yaml.safe_load``,
+Contract: ``read_deploy_file(fleet, direct, env)`` reads the file (at most 1 MB) with
+``bounded.load_yaml`` (``yaml.safe_load`` that refuses aliases and deep nesting first),
 validates it against the JSON Schema shipped beside this module (draft 2020-12, each key
 described in action.yml's words; ``build_schema`` makes it), then turns every function
 into the same inputs the action takes and validates those with ``load_settings``. It
@@ -27,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from .bounded import MAX_DEPLOY_FILE_BYTES, TooComplex, load_yaml
 from .contract import declared_inputs
 from .errors import DeployError, Problem
 from .limits import api_field
@@ -248,9 +250,22 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
     """Every function of the file, validated; one ``DeployError`` with all problems otherwise."""
     display = fleet.display
     try:
+        size = fleet.config.stat().st_size
+        if size > MAX_DEPLOY_FILE_BYTES:
+            raise DeployError(
+                Problem(
+                    f"is {size:,} bytes; a deploy file may have {MAX_DEPLOY_FILE_BYTES:,}",
+                    "the deploy file",
+                    "split it into several files, or check that config names the right file",
+                    display,
+                    1,
+                )
+            )
         text = fleet.config.read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
+        document = load_yaml(text)  # bounded: no aliases, no deep nesting, before any tree is built
         lines = _Lines(text)
+    except TooComplex as error:
+        raise DeployError(Problem(str(error), "the deploy file", "", display, error.line)) from None
     except UnicodeDecodeError as error:
         raise DeployError(Problem(f"is not UTF-8 text ({error.reason})", "the deploy file", "", display, 1)) from None
     except yaml.YAMLError as error:

@@ -191,19 +191,8 @@ class Executor:
                 self._log(f"published version {published.version} (CodeSha256 verified)")
             case ReuseVersion(version=reused):
                 progress.version = reused
-            case PointAlias(name=alias, revision_id=alias_revision, warm=warm):
-                try:
-                    moved = self._aws.point_alias(name, alias, progress.version, alias_revision)
-                except ConflictError:
-                    raise ConflictError.of(
-                        f"alias '{alias}' was changed by someone else while we deployed; version {progress.version} is "
-                        "published but the alias was left as it is",
-                        f"alias '{alias}'",
-                        "check who else deploys this function, then run again",
-                    ) from None
-                progress.alias_arn = moved.arn
-                if warm:
-                    self._aws.wait_warm(name, alias)
+            case PointAlias() as point:
+                self._point_alias(point, plan, progress)
             case PointPreviousAlias(name=previous, version=leaving, revision_id=previous_revision):
                 try:
                     self._aws.point_alias(name, previous, leaving, previous_revision)
@@ -222,6 +211,25 @@ class Executor:
                 progress.rollout = self._move_traffic(step, plan, progress)
             case _:
                 self._lifecycle(step, name, progress)
+
+    def _point_alias(self, step: PointAlias, plan: Plan, progress: _Progress) -> None:
+        name, alias = plan.function_name, step.name
+        try:
+            moved = self._aws.point_alias(name, alias, progress.version, step.revision_id, description=step.marker)
+        except ConflictError:
+            raise ConflictError.of(
+                f"alias '{alias}' was changed by someone else while we deployed; version {progress.version} is "
+                "published but the alias was left as it is",
+                f"alias '{alias}'",
+                "check who else deploys this function, then run again",
+            ) from None
+        except DeployError:
+            if self._aws.version_exists(name, progress.version):
+                raise
+            raise self._vanished(plan, progress.version) from None
+        progress.alias_arn = moved.arn
+        if step.warm:
+            self._aws.wait_warm(name, alias)
 
     def _need_artifact(self) -> Artifact:
         if self._artifact is None:
@@ -273,20 +281,29 @@ class Executor:
             case DeleteFunctionUrl(alias=alias):
                 self._aws.delete_function_url(name, alias)
                 progress.url = ""
-            case DeleteAlias(name=alias):
+            case DeleteAlias(name=alias, marker=marker):
+                held = self._aws.get_alias(name, alias)
+                if held is not None and held.description != marker:  # taken over since the plan was made
+                    raise ConflictError.of(
+                        f"alias '{alias}' changed hands while the cleanup ran (its description is now "
+                        f"'{held.description}'); it was not deleted",
+                        f"alias '{alias}'",
+                        "check who else manages this alias",
+                    )
                 self._aws.delete_alias(name, alias)
-            case PruneVersions(keep=keep):
-                progress.pruned = self._prune(name, keep)
+            case PruneVersions(keep=keep, grace=grace):
+                progress.pruned = self._prune(name, keep, grace)
 
-    def _prune(self, name: str, keep: int) -> Pruned:
-        """Delete what ``prune_candidates`` picks from a fresh listing, looking at the aliases
-        again right before each delete. Housekeeping: a failure here is reported, never fatal,
-        and the next run prunes what is left."""
+    def _prune(self, name: str, keep: int, grace: float) -> Pruned:
+        """Delete what ``prune_candidates`` picks from a fresh listing (ages by AWS's clock),
+        looking at the aliases again right before each delete. Housekeeping: a failure here is
+        reported, never fatal, and the next run prunes what is left."""
         deleted: list[str] = []
         skipped: list[tuple[str, str]] = []
         try:
-            listed = [version["Version"] for version in self._aws.versions(name)]
-            for version in prune_candidates(listed, self._aws.list_aliases(name), keep):
+            raw, ages = self._aws.listing(name)
+            listed = [version["Version"] for version in raw]
+            for version in prune_candidates(listed, self._aws.list_aliases(name), keep, ages, grace):
                 if version in referenced_versions(self._aws.list_aliases(name)):
                     skipped.append((version, "an alias took it meanwhile"))
                     continue
@@ -303,6 +320,19 @@ class Executor:
     def _refresh_revision(self, name: str, progress: _Progress) -> None:
         if progress.touched:
             progress.revision = self._aws.configuration(name).revision_id
+
+    @staticmethod
+    def _vanished(plan: Plan, version: str) -> DeployError:
+        """The version this run published was deleted before its alias moved: say so, and that a re-run publishes again."""
+        before = f"version {plan.previous_version}" if plan.previous_version else "nothing (it does not exist yet)"
+        return ConflictError.of(
+            f"version {version}, which this deploy published, was deleted before alias '{plan.alias}' moved to it (another "
+            f"deploy pruned it: keep-versions with a prune-grace shorter than a deploy takes, or 0); alias '{plan.alias}' still "
+            f"points at {before}",
+            f"function '{plan.function_name}'",
+            "run the same deploy again: it publishes a new version and moves the alias. Keep prune-grace at its default (1h) "
+            "on every workflow that prunes this function",
+        )
 
     @staticmethod
     @contextmanager

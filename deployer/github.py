@@ -6,7 +6,8 @@ workflow commands (``::group::``, ``::error::``, ``::add-mask::``), escaped as t
 runner expects. ``ConsoleIO`` offers the same surface for the command line. Secrets
 are masked through ``mask`` before anything could print them.
 
-Untrusted text (a description, a tag, an alarm name, a file name, an answer from AWS
+Terminal control characters (ESC, BEL, CR, C1) in any text are shown escaped
+(``text.printable``) in the log and the summary. Untrusted text (a description, a tag, an alarm name, a file name, an answer from AWS
 or from the function) never reaches the runner as a command. The runner reads a line
 as a command when, trimmed, it starts with ``::``, or when it holds the legacy ``##[``
 anywhere. Inside our own commands the text is escaped (``%``, CR and LF, and in
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from .errors import Problem
+from .text import printable
 
 
 class Reporter(Protocol):
@@ -79,7 +81,8 @@ class ActionsIO:
         self._summary_file = env.get("GITHUB_STEP_SUMMARY", "")
 
     def _command(self, line: str) -> None:
-        self._out.write(line + "\n")
+        # Terminal control characters never reach the log raw, whoever wrote the text.
+        self._out.write(printable(line) + "\n")
         self._out.flush()
 
     def mask(self, value: str) -> None:
@@ -89,7 +92,7 @@ class ActionsIO:
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
-        self._command(f"::group::{escape_data(title)}")
+        self._command(f"::group::{escape_data(printable(title))}")
         try:
             yield
         finally:
@@ -99,15 +102,15 @@ class ActionsIO:
         self._command(inert(text))
 
     def notice(self, text: str) -> None:
-        self._command(f"::notice::{escape_data(text)}")
+        self._command(f"::notice::{escape_data(printable(text))}")
 
     def warning(self, text: str) -> None:
-        self._command(f"::warning::{escape_data(text)}")
+        self._command(f"::warning::{escape_data(printable(text))}")
 
     def error(self, problem: Problem) -> None:
         properties = [("file", problem.file), ("line", str(problem.line) if problem.line else ""), ("title", problem.where)]
-        given = ",".join(f"{name}={escape_property(value)}" for name, value in properties if value)
-        self._command(f"::error{' ' + given if given else ''}::{escape_data(problem.render())}")
+        given = ",".join(f"{name}={escape_property(printable(value))}" for name, value in properties if value)
+        self._command(f"::error{' ' + given if given else ''}::{escape_data(printable(problem.render()))}")
 
     def outputs(self, values: Mapping[str, str]) -> None:
         if not self._output_file:
@@ -119,7 +122,7 @@ class ActionsIO:
     def summary(self, markdown: str) -> None:
         if self._summary_file:
             with Path(self._summary_file).open("a", encoding="utf-8") as handle:
-                handle.write(markdown + "\n")
+                handle.write(printable(markdown) + "\n")
 
 
 class ConsoleIO:
@@ -133,8 +136,9 @@ class ConsoleIO:
     def _print(self, text: str) -> None:
         for secret in self._masked:
             text = text.replace(secret, "***")
-        # The console may itself be a workflow step's log (the CLI run from a `run:` step).
-        self._out.write(inert(text) + "\n")
+        # The console may itself be a workflow step's log (the CLI run from a `run:` step),
+        # or a terminal that would obey control characters.
+        self._out.write(inert(printable(text)) + "\n")
         self._out.flush()
 
     def mask(self, value: str) -> None:

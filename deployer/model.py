@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schedule import Strategy
+from .schedule import Strategy, format_duration
 
 # Written into an alias's description while it carries rollout weights, so a run that
 # finds weights left behind (a killed runner, a waiting canary) can say where they came from.
@@ -146,6 +146,7 @@ class Lifecycle:
     aliases: tuple[AliasState, ...] = ()  # every alias of the function
     url: FunctionUrl | None = None  # the function URL on this run's alias
     statements: frozenset[str] = frozenset()  # our public-URL statements on this run's alias
+    ages: Mapping[str, float] = field(default_factory=dict)  # seconds since each version was last modified, by AWS's clock
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,7 @@ class PointAlias:
     version: str | None
     revision_id: str | None  # None when the alias is created
     warm: bool = False  # wait for its provisioned concurrency to be READY after the move
+    marker: str | None = None  # the ownership marker a created alias carries as its description
 
     def describe(self) -> str:
         target = self.version or "the new version"
@@ -363,11 +365,13 @@ class HandOffToCodeDeploy:
     schedule_seconds: float
     before_hook: str | None
     after_hook: str | None
+    alarms: tuple[str, ...] = ()  # passed to the deployment; CodeDeploy stops and rolls back on them
 
     def describe(self) -> str:
+        watched = f", rolling back on alarms {', '.join(self.alarms)}" if self.alarms else ""
         return (
             f"hand alias {self.name} (version {self.stable} → the new version) to CodeDeploy "
-            f"{self.application}/{self.group} with {self.config_name}"
+            f"{self.application}/{self.group} with {self.config_name}{watched}"
         )
 
 
@@ -416,6 +420,7 @@ class DeleteFunctionUrl:
 class DeleteAlias:
     name: str
     version: str
+    marker: str  # the alias is deleted only while its description is still this marker (re-checked)
 
     def describe(self) -> str:
         return f"delete alias {self.name} (it pointed at version {self.version})"
@@ -423,14 +428,17 @@ class DeleteAlias:
 
 @dataclass(frozen=True)
 class PruneVersions:
-    """Delete versions beyond the newest ``keep`` that no alias references; re-checked at run time."""
+    """Delete versions beyond the newest ``keep`` that no alias references and that are older
+    than ``grace``; re-checked at run time."""
 
     keep: int
     expected: tuple[str, ...]  # what the state read before the run suggests
+    grace: float = 0.0  # seconds: younger versions are kept (one may be another deploy's, not yet aliased)
 
     def describe(self) -> str:
         shown = ", ".join(self.expected) if self.expected else "none"
-        return f"prune versions beyond the newest {self.keep} that no alias references (now: {shown})"
+        younger = f", older than {format_duration(self.grace)}" if self.grace else ""
+        return f"prune versions beyond the newest {self.keep} that no alias references{younger} (now: {shown})"
 
 
 Step = (

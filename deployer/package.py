@@ -110,12 +110,21 @@ def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     return excluded
 
 
+GIT_DIR = ".git"
+
+
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
-    """Yield (archive name, real path) for every file, following safe symlinks."""
+    """Yield (archive name, real path) for every file, following safe symlinks. Nothing of a
+    ``.git`` folder is yielded, however it is reached: ``actions/checkout`` keeps the job's
+    token in ``.git/config`` (``extraheader AUTHORIZATION``)."""
     real_root = root.resolve()
 
     def inside(path: Path) -> bool:
         return path == real_root or real_root in path.parents
+
+    def in_git(path: Path) -> bool:
+        """Inside a ``.git`` folder (or one itself): the checkout's credentials live there."""
+        return GIT_DIR in path.relative_to(real_root).parts
 
     def visit(directory: Path, prefix: str, ancestors: frozenset[Path] = frozenset()) -> Iterator[tuple[str, Path]]:
         real = directory.resolve()
@@ -125,6 +134,8 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
         for entry in sorted(os.scandir(directory), key=lambda e: e.name):
             name = f"{prefix}{entry.name}"
             path = Path(entry.path)
+            if entry.name == GIT_DIR:  # a folder, a worktree's file, or a link: never packaged
+                continue
             if entry.is_symlink():
                 target = path.resolve()
                 if not inside(target):
@@ -133,6 +144,8 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
                         "input 'source'",
                         "copy the file into the source, or remove the link",
                     )
+                if in_git(target):  # a link to .git or into it counts as .git
+                    continue
                 if target.is_dir():
                     yield from visit(target, f"{name}/", ancestors)
                 elif target.is_file():

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 from . import report
@@ -28,10 +28,11 @@ from .health import HealthGate
 from .limits import DIRECT_UPLOAD_BYTES, MB, UNZIPPED_BYTES
 from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
 from .oidc import fetch_id_token
+from .ownership import choose_preview_alias, owner_of, owns
 from .package import Artifact, build_artifact
 from .planner import make_cleanup_plan, make_plan, routes_by_weight
 from .pr_comment import CommentError, post_preview_comment
-from .rollout import Clock, RolloutContext, SystemClock, Traffic
+from .rollout import HOOK_PREFIX, Clock, RolloutContext, SystemClock, Traffic, function_name_of
 from .settings import Settings, load_settings
 
 Connect = Callable[[Settings, Reporter], Services]
@@ -123,7 +124,16 @@ def _traffic(settings: Settings, services: Services, clock: Clock, log: Callable
         clock.now,
     )
     context = RolloutContext(settings.function_name, rollout.health_interval, settings.wait_timeout, settings.git.run_id)
-    return Traffic(services.lambda_, services.codedeploy, gate, context, clock, log)
+    # With CodeDeploy, the alarms travel with the deployment and CodeDeploy acts on them;
+    # the action itself watches only the error rate while it follows the deployment.
+    rate_gate = (
+        HealthGate(
+            services.cloudwatch, settings.function_name, settings.alias, (), rollout.max_error_rate, rollout.min_invocations, clock.now
+        )
+        if rollout.engine == "codedeploy" and rollout.max_error_rate is not None
+        else None
+    )
+    return Traffic(services.lambda_, services.codedeploy, gate, context, clock, log, rate_gate)
 
 
 def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
@@ -147,7 +157,35 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
                 "deploy once the alarm is back to OK, or leave it out of alarms if it is unrelated",
             )
     if rollout.engine == "codedeploy" and rollout.command == "deploy":
-        services.codedeploy.check_group(rollout.codedeploy_application or "", rollout.codedeploy_group or "")
+        _preflight_codedeploy(settings, services, io)
+
+
+def _preflight_codedeploy(settings: Settings, services: Services, io: Reporter) -> None:
+    """The deployment group must run Lambda deployments; what would make the hand-off fail
+    later, or leave a failure unrolled-back, is said now."""
+    rollout = settings.rollout
+    application, group_name = rollout.codedeploy_application or "", rollout.codedeploy_group or ""
+    group = services.codedeploy.group(application, group_name)
+    if group.compute_platform != "Lambda":
+        raise DeployError.of(
+            f"CodeDeploy deployment group '{group_name}' of application '{application}' is for the "
+            f"'{group.compute_platform or 'unknown'}' compute platform, not Lambda; nothing was changed",
+            "inputs 'codedeploy-application' / 'codedeploy-group'",
+            "name an application created with compute platform Lambda, and its deployment group",
+        )
+    if not group.rollback_events:
+        io.warning(
+            f"CodeDeploy deployment group '{group_name}' does not roll back by itself. lambda-deploy asks this deployment to "
+            "roll back on failure, alarm and stop, and moves the alias back itself if no rollback happens; enable automatic "
+            "rollback on the group too, for deployments started elsewhere"
+        )
+    for input_id, hook in (("before-traffic-hook", rollout.before_traffic_hook), ("after-traffic-hook", rollout.after_traffic_hook)):
+        if hook and not function_name_of(hook).startswith(HOOK_PREFIX):
+            io.warning(
+                f"{input_id} '{hook}' does not start with {HOOK_PREFIX}: the managed policy AWSCodeDeployRoleForLambda lets "
+                f"CodeDeploy invoke only functions named {HOOK_PREFIX}*, so the deployment would fail unless the group's "
+                "service role may invoke this function (lambda:InvokeFunction on it)"
+            )
 
 
 def _read_state(settings: Settings, services: Services, io: Reporter) -> FunctionState:
@@ -241,10 +279,31 @@ def _command_plan(settings: Settings, state: FunctionState) -> Plan:
     return Plan(settings.function_name, settings.alias, (), code, code, (), previous, previous)
 
 
+def claim_preview_alias(settings: Settings, services: Services, io: Reporter) -> Settings:
+    """A derived (preview) alias: the one this pull request or branch owns, else the derived
+    name when it is free, else a distinct fallback (``ownership.choose_preview_alias``).
+    A cleanup never falls back: it removes what this preview owns, or refuses."""
+    owner = settings.owner
+    if not settings.alias_derived or owner is None:
+        return settings
+    base, fallback = settings.alias, owner.fallback(settings.alias)
+    existing = {name: services.lambda_.get_alias(settings.function_name, name) for name in (base, fallback)}
+    reserved = frozenset(name for name in (settings.rollout.previous_alias,) if name)
+    if settings.command == "cleanup":
+        found = existing[fallback]
+        chosen = fallback if found is not None and owns(owner, found) else base
+    else:
+        chosen = choose_preview_alias(base, owner, existing, reserved)
+    if chosen != base:
+        taken = existing[base]
+        whose = owner_of(taken) if taken is not None else "the previous-alias"
+        io.notice(f"alias {base} is {whose}, not the preview of {owner.describe()}; this preview uses alias {chosen}")
+    return replace(settings, alias=chosen)
+
+
 def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Result:
     clock = clock or SystemClock()
     stages = _Stages(io, time.monotonic)  # stage times are reported in real time
-    traffic = _traffic(settings, services, clock, io.info)
     # Package first when the function's state cannot change the package (no requirements to
     # vendor for its runtime): a package that is too big then fails before any AWS call.
     early = settings.command == "deploy" and (
@@ -252,7 +311,9 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     )
     artifact = _package(settings, None, stages, io) if early else None
     with stages.stage("Read current state"):
+        settings = claim_preview_alias(settings, services, io)
         state = _read_state(settings, services, io)
+    traffic = _traffic(settings, services, clock, io.info)
     if settings.command in ("promote", "rollback"):
         with stages.stage(settings.command.capitalize()):
             rollout = _command(settings, state, services, traffic, io)

@@ -57,6 +57,7 @@ from .model import (
     UpdateConfiguration,
     UploadToS3,
 )
+from .ownership import may_clean_up, owner_of, owns
 from .settings import FunctionSettings, GitContext, RolloutSettings, Settings, environment_problems
 
 TAG_PREFIX = "lambda-deploy:"
@@ -297,6 +298,7 @@ def _traffic_steps(settings: Settings, state: FunctionState, alias: AliasState, 
                 rollout.strategy.total_seconds,
                 rollout.before_traffic_hook,
                 rollout.after_traffic_hook,
+                rollout.alarms,
             )
         )
     elif rollout.strategy.gradual:
@@ -311,7 +313,15 @@ def _alias_step(settings: Settings, state: FunctionState, target: str | None) ->
     if alias is None:
         # Nothing stable to compare with yet: a new alias starts on the new version.
         smoke = [SmokeTest(settings.rollout.smoke_payload, settings.rollout.smoke_expect)] if settings.rollout.smoke_payload else []
-        return [*smoke, PointAlias(settings.alias, None, target, None), *_provisioned_step(settings, state)]
+        created = PointAlias(settings.alias, None, target, None, marker=settings.alias_marker)
+        return [*smoke, created, *_provisioned_step(settings, state)]
+    if settings.alias_derived and not owns(settings.owner, alias):
+        # The pipeline chose an alias this preview owns; this holds the line if anything changed that.
+        raise DeployError.of(
+            f"alias '{alias.name}' is {owner_of(alias)}; a preview never moves an alias it does not own. Nothing was changed",
+            f"alias '{alias.name}'",
+            "give alias explicitly to deploy to it on purpose",
+        )
     if alias.weights:
         raise stale_canary(alias)
     if target is not None and alias.version == target:
@@ -334,21 +344,31 @@ def referenced_versions(aliases: Iterable[AliasState]) -> set[str]:
     return {version for alias in aliases for version in (alias.version, *alias.weights)}
 
 
-def prune_candidates(versions: Iterable[str], aliases: Iterable[AliasState], keep: int) -> tuple[str, ...]:
+def prune_candidates(
+    versions: Iterable[str], aliases: Iterable[AliasState], keep: int, ages: Mapping[str, float] | None = None, grace: float = 0.0
+) -> tuple[str, ...]:
     """Published versions beyond the newest ``keep`` that no alias references, as its main
-    version or as its weighted one; oldest first. ``keep`` 0 prunes nothing; $LATEST is
-    never a candidate."""
+    version or as its weighted one, and that are at least ``grace`` seconds old; oldest
+    first. A version whose age is unknown counts as young. ``keep`` 0 prunes nothing;
+    $LATEST is never a candidate. The grace is what keeps a version that another deploy
+    has just published, and not yet pointed an alias at, from being deleted under it."""
     if keep <= 0:
         return ()
     numbered = sorted({int(v) for v in versions if v.isdigit()})
     referenced = referenced_versions(aliases)
     newest = set(numbered[-keep:])
-    return tuple(str(v) for v in numbered if v not in newest and str(v) not in referenced)
+    known = ages or {}
+
+    def old_enough(version: str) -> bool:
+        return grace <= 0 or known.get(version, -1.0) >= grace
+
+    return tuple(str(v) for v in numbered if v not in newest and str(v) not in referenced and old_enough(str(v)))
 
 
-def _prune_steps(keep: int, versions: Iterable[str], aliases: Iterable[AliasState]) -> list[Step]:
-    expected = prune_candidates(versions, aliases, keep)
-    return [PruneVersions(keep, expected)] if expected else []
+def _prune_steps(settings: Settings, state: FunctionState, versions: Iterable[str], aliases: Iterable[AliasState]) -> list[Step]:
+    keep, grace = settings.keep_versions, settings.prune_grace
+    expected = prune_candidates(versions, aliases, keep, state.lifecycle.ages, grace)
+    return [PruneVersions(keep, expected, grace)] if expected else []
 
 
 def _url_steps(settings: Settings, state: FunctionState) -> list[Step]:
@@ -417,7 +437,7 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
         target = reusable.version
     steps.extend(_alias_step(settings, state, target))
     steps.extend(_url_steps(settings, state))
-    steps.extend(_prune_steps(settings.keep_versions, *_after_deploy(state, settings.alias, steps)))
+    steps.extend(_prune_steps(settings, state, *_after_deploy(state, settings.alias, steps)))
     return Plan(
         function_name=settings.function_name,
         alias=settings.alias,
@@ -431,17 +451,27 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
 
 
 def make_cleanup_plan(settings: Settings, state: FunctionState) -> Plan:
-    """Remove the preview: its public-URL statements, its URL, the alias; then prune."""
+    """Remove the preview: its public-URL statements, its URL, the alias; then prune. Only
+    an alias marked as this run's preview (``ownership``) is removed; anything else is a
+    ``DeployError`` that says whose it is."""
     life, alias = state.lifecycle, state.alias
+    if alias is not None and not may_clean_up(settings.owner, alias):
+        whose = settings.owner.describe() if settings.owner else "anyone (outside GitHub, cleanup deletes only aliases marked as previews)"
+        raise DeployError.of(
+            f"cleanup refused: alias '{alias.name}' is not the preview of {whose}; it is {owner_of(alias)}. Nothing was deleted",
+            f"alias '{alias.name}'",
+            "cleanup deletes only the preview alias that this pull request's deploy created; to remove another alias, "
+            "delete it yourself (aws lambda delete-alias)",
+        )
     steps: list[Step] = []
     if held := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid in life.statements):
         steps.append(RevokeUrlPermissions(settings.alias, held))
     if life.url is not None:
         steps.append(DeleteFunctionUrl(settings.alias))
     if alias is not None:
-        steps.append(DeleteAlias(alias.name, alias.version))
+        steps.append(DeleteAlias(alias.name, alias.version, alias.description))
     remaining = [a for a in life.aliases if a.name != settings.alias]
-    steps.extend(_prune_steps(settings.keep_versions, life.versions, remaining))
+    steps.extend(_prune_steps(settings, state, life.versions, remaining))
     code = state.latest.code_sha256 if state.latest else ""
     previous = alias.version if alias else ""
     return Plan(settings.function_name, settings.alias, tuple(steps), code, code, (), previous, None)

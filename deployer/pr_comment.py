@@ -19,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from .settings import CommentTarget
+from .text import printable
 
 TIMEOUT = 10.0
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -68,6 +69,7 @@ class GitHubRest:
 def post_preview_comment(target: CommentTarget, body: str, marker: str) -> str:
     """Create or edit the pull request's preview comment; "created" or "updated"."""
     rest = GitHubRest(target.api_url, target.token)
+    body = printable(body)  # no raw control characters in what a reviewer's browser or terminal shows
     issue = f"/repos/{target.repository}/issues/{target.number}"
     existing = next((c for c in rest.pages(f"{issue}/comments?per_page=100") if marker in str(c.get("body", ""))), None)
     if existing is None:

@@ -13,6 +13,7 @@ from typing import Any
 from .errors import DeployError, Problem
 from .model import Result, RolloutOutcome, TimelineEvent
 from .schedule import format_duration
+from .text import markdown_text
 
 OUTPUT_NAMES = (
     "function-arn",
@@ -102,7 +103,7 @@ def _calls_cell(calls: Mapping[str, int]) -> str:
 
 def markdown(result: Result) -> str:
     headline = HEADLINES.get(result.status, result.status)
-    changes = "<br>".join(_cell(c.describe()) for c in result.plan.changes) or "none"
+    changes = "<br>".join(markdown_text(c.describe()) for c in result.plan.changes) or "none"
     rows = [
         ("Function", f"`{result.plan.function_name}`"),
         ("Version", _version_cell(result)),
@@ -121,11 +122,13 @@ def markdown(result: Result) -> str:
         rows[1:3] = [("Alias", f"`{result.alias}` removed{pointed}")]
     lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
+    # Every value above is ours or validated (names, versions, hashes, ARNs); text a user or
+    # AWS controls goes through markdown_text.
     if result.rollout is not None:
         lines += ["", *rollout_markdown(result.rollout)]
     if result.plan.steps:
         lines += ["", "<details><summary>Plan</summary>", ""]
-        lines += [f"{number}. {_cell(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
+        lines += [f"{number}. {markdown_text(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
         lines += ["", "</details>"]
     return "\n".join(lines)
 
@@ -144,11 +147,14 @@ def rollout_markdown(rollout: RolloutOutcome) -> list[str]:
     """Reason, timeline table and a Mermaid chart of the new version's traffic share."""
     lines = [f"#### Rollout: version {rollout.stable} → {rollout.canary or rollout.version}"]
     if rollout.reason:
-        lines += ["", f"**{HEADLINES.get(rollout.status, rollout.status)}:** {_cell(rollout.reason)}"]
+        lines += ["", f"**{HEADLINES.get(rollout.status, rollout.status)}:** {markdown_text(rollout.reason)}"]
     if not rollout.timeline:
         return lines
     lines += ["", "| time | traffic on new version | event | details |", "|---|---|---|---|"]
-    lines += [f"| {format_duration(round(e.at))} | {e.weight:.0%} | {e.event} | {_cell(e.detail)} |" for e in rollout.timeline]
+    lines += [
+        f"| {format_duration(round(e.at))} | {e.weight:.0%} | {markdown_text(e.event)} | {markdown_text(e.detail)} |"
+        for e in rollout.timeline
+    ]
     labels = ", ".join(f'"{label}"' for label in _chart_labels(rollout.timeline))
     points = ", ".join(f"{e.weight * 100:g}" for e in rollout.timeline)
     lines += [
@@ -191,7 +197,7 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
         (
             "Status",
             HEADLINES.get(result.status, result.status)
-            + (f": {_cell(result.rollout.reason)}" if result.rollout and result.rollout.reason else ""),
+            + (f": {markdown_text(result.rollout.reason)}" if result.rollout and result.rollout.reason else ""),
         ),
     ]
     lines = [f"### 🔎 Preview `{alias}` of `{name}`", "", "| | |", "|---|---|", *(f"| {key} | {_cell(value)} |" for key, value in rows)]
@@ -263,7 +269,7 @@ def fleet_markdown(display: str, rows: list[tuple[str, Result | None, str, float
 
 def failure_markdown(error: DeployError) -> str:
     lines = ["### lambda-deploy: ❌ Failed", ""]
-    lines += [f"- {_cell(problem.render())}" for problem in error.problems]
+    lines += [f"- {markdown_text(problem.render())}" for problem in error.problems]
     return "\n".join(lines)
 
 

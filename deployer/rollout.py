@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from .aws import CodeDeployGateway, LambdaGateway, same_weights
+from .aws import CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
 from .errors import Cancelled, ConflictError, DeployError, ProvisioningFailed
 from .health import HealthGate, Verdict, judge_smoke
 from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
@@ -76,7 +76,7 @@ class _Move:
     name: str
     stable: str
     target: str
-    description: str
+    description: str | None  # None: leave the description as it is
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,11 @@ class Traffic:
         context: RolloutContext,
         clock: Clock,
         log: Callable[[str], None],
+        rate_gate: HealthGate | None = None,
     ) -> None:
+        """``rate_gate`` watches max-error-rate while a CodeDeploy deployment runs."""
         self._aws = aws
+        self._rate_gate = rate_gate
         self._codedeploy = codedeploy
         self._gate = gate
         self._context = context
@@ -280,57 +283,157 @@ class Traffic:
     # --- CodeDeploy ------------------------------------------------------------------
 
     def hand_off(self, step: HandOffToCodeDeploy, target: str, description: str) -> RolloutOutcome:
+        """Create the CodeDeploy deployment and follow it to its end, then report what the alias
+        really holds. CodeDeploy rolls a Lambda deployment back by redeploying the previous
+        version as a second deployment, which takes time and can fail: a ``Stopped`` or
+        ``Failed`` status is not a rollback. So the rollback deployment is followed too, the
+        alias is read, and if it is not wholly on the stable version the action puts it back
+        itself (with the RevisionId guard), or says exactly what the alias holds."""
         timeline = _Timeline(self._clock)
         appspec = build_appspec(self._context.function_name, step, target)
-        deployment = self._codedeploy.create_deployment(step.application, step.group, step.config_name, appspec, description)
+        deployment = self._codedeploy.create_deployment(step.application, step.group, step.config_name, appspec, description, step.alarms)
         timeline.mark(0.0, "Created", f"CodeDeploy deployment {deployment} ({step.config_name})")
         self._log(f"CodeDeploy deployment {deployment} created: {step.config_name}, version {step.stable} → {target}")
+        move = _Move(step.name, step.stable, target, None)
         # The shift itself takes the schedule's time; wait-timeout is the slack on top.
-        deadline = self._clock.monotonic() + step.schedule_seconds + self._context.wait_timeout
-        seen = "Created"
+        allowed = step.schedule_seconds + self._context.wait_timeout
         try:
-            while True:
-                status = self._codedeploy.deployment(deployment)
-                if status.status != seen:
-                    seen = status.status
-                    timeline.mark(1.0 if seen == "Succeeded" else 0.0, seen, status.error or status.rollback_message or "")
-                self._log(f"CodeDeploy deployment {deployment}: {status.status}")
-                if status.finished:
-                    break
-                if self._clock.monotonic() >= deadline:
-                    self._codedeploy.stop(deployment)
-                    allowed = format_duration(round(step.schedule_seconds + self._context.wait_timeout))
-                    reason = f"CodeDeploy deployment {deployment} did not finish within {allowed}; it was stopped with automatic rollback"
-                    timeline.mark(0.0, "Stopped", reason)
-                    return RolloutOutcome("rolled-back", step.stable, step.stable, target, reason, tuple(timeline.events))
-                self._clock.sleep(self._context.health_interval)
+            status, stopped_because = self._follow(deployment, self._clock.monotonic() + allowed, move, timeline)
         except Cancelled:
             self._codedeploy.stop(deployment)
             reason = f"the run was cancelled; CodeDeploy deployment {deployment} was stopped with automatic rollback"
             timeline.mark(0.0, "Stopped", reason)
-            return RolloutOutcome("rolled-back", step.stable, step.stable, target, reason, tuple(timeline.events))
-        if status.status == "Succeeded":
-            return RolloutOutcome("deployed", target, step.stable, target, "", tuple(timeline.events))
-        detail = "; ".join(part for part in (status.error, status.rollback_message) if part) or "no reason given"
-        outcome = "rolled-back" if status.rolled_back else "aborted"
-        reason = f"CodeDeploy deployment {deployment} {status.status.lower()}: {detail}"
-        return RolloutOutcome(outcome, step.stable, step.stable, target, reason, tuple(timeline.events))
+            return self._after_codedeploy(move, deployment, reason, timeline, CANCEL_GRACE)
+        if status is not None and status.status == "Succeeded":
+            return self._succeeded(move, deployment, timeline)
+        if status is None:
+            reason = stopped_because
+        else:
+            detail = "; ".join(part for part in (status.error, status.rollback_message) if part) or "no reason given"
+            reason = f"CodeDeploy deployment {deployment} {status.status.lower()}: {detail}"
+        return self._after_codedeploy(move, deployment, reason, timeline, self._context.wait_timeout)
+
+    def _follow(self, deployment: str, deadline: float, move: _Move, timeline: _Timeline) -> tuple[DeploymentStatus | None, str]:
+        """Poll until the deployment ends: (its status, ""); or (None, why) once the action
+        stopped it itself: the error rate crossed max-error-rate, or time ran out."""
+        since, seen = self._clock.now(), "Created"
+        while True:
+            status = self._codedeploy.deployment(deployment)
+            if status.status != seen:
+                seen = status.status
+                timeline.mark(1.0 if seen == "Succeeded" else 0.0, seen, status.error or status.rollback_message or "")
+                self._log(f"CodeDeploy deployment {deployment}: {status.status}")
+            if status.finished:
+                return status, ""
+            if self._rate_gate is not None and status.status == "InProgress":
+                verdict = self._rate_gate.check(move.target, move.stable, since)
+                self._log(f"error rate of version {move.target}: {verdict.summary}")
+                if not verdict.healthy:
+                    self._codedeploy.stop(deployment)
+                    reason = f"{verdict.reason} ({verdict.summary}); CodeDeploy deployment {deployment} was stopped with automatic rollback"
+                    timeline.mark(0.0, "Stopped", reason)
+                    return None, reason
+            if self._clock.monotonic() >= deadline:
+                self._codedeploy.stop(deployment)
+                reason = f"CodeDeploy deployment {deployment} did not finish in time; it was stopped with automatic rollback"
+                timeline.mark(0.0, "Stopped", reason)
+                return None, reason
+            self._clock.sleep(self._context.health_interval)
+
+    def _succeeded(self, move: _Move, deployment: str, timeline: _Timeline) -> RolloutOutcome:
+        alias = self._aws.get_alias(self._context.function_name, move.name)
+        if alias is not None and alias.version == move.target and not alias.weights:
+            return RolloutOutcome("deployed", move.target, move.stable, move.target, "", tuple(timeline.events))
+        reason = f"CodeDeploy deployment {deployment} succeeded, but {holds(alias, move.name)}"
+        return RolloutOutcome("aborted", alias.version if alias else "", move.stable, move.target, reason, tuple(timeline.events))
+
+    def _after_codedeploy(self, move: _Move, deployment: str, reason: str, timeline: _Timeline, budget: float) -> RolloutOutcome:
+        """Follow CodeDeploy's rollback as far as ``budget`` allows; then the alias must be
+        wholly on stable, by CodeDeploy's hand or by ours."""
+        deadline = self._clock.monotonic() + budget
+        status = self._await(deployment, deadline)
+        if status.rollback_id:
+            self._log(f"CodeDeploy rolls back with deployment {status.rollback_id}; waiting for it to end")
+            rollback = self._await(status.rollback_id, deadline)
+            timeline.mark(
+                0.0,
+                f"rollback {rollback.status}",
+                f"CodeDeploy deployment {status.rollback_id}" + (f": {rollback.error}" if rollback.error else ""),
+            )
+            why = (
+                f"its rollback deployment {status.rollback_id} ended {rollback.status}"
+                if rollback.finished
+                else f"its rollback deployment {status.rollback_id} had not ended in time ({rollback.status})"
+            )
+        else:
+            why = f"CodeDeploy started no rollback deployment (deployment {deployment} {status.status})"
+        alias = self._aws.get_alias(self._context.function_name, move.name)
+        if alias is not None and alias.version == move.stable and not alias.weights:
+            done = f"{reason}. The alias is wholly on version {move.stable} again"
+            timeline.mark(0.0, "rolled back", f"alias {move.name} wholly on version {move.stable}")
+            return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
+        self._log(f"{why}, and {holds(alias, move.name)}: moving it back to version {move.stable} itself")
+        try:
+            self._restore(move, alias.revision_id if alias else "")
+        except DeployError as error:
+            now = self._aws.get_alias(self._context.function_name, move.name)
+            if now is not None and now.version == move.stable and not now.weights:  # CodeDeploy's rollback landed meanwhile
+                done = f"{reason}. The alias is wholly on version {move.stable} again"
+                return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
+            raise DeployError.of(
+                f"{reason}; {why}, and lambda-deploy could not move the alias back ({error}): {holds(now, move.name)}",
+                f"alias '{move.name}'",
+                f"run 'command: rollback' for alias {move.name} (it points the alias wholly at version {move.stable})",
+            ) from None
+        done = f"{reason}; {why}, so lambda-deploy put alias {move.name} wholly back on version {move.stable} itself"
+        timeline.mark(0.0, "rolled back", done)
+        return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
+
+    def _await(self, deployment: str, deadline: float) -> DeploymentStatus:
+        status = self._codedeploy.deployment(deployment)
+        while not status.finished and self._clock.monotonic() < deadline:
+            self._clock.sleep(min(self._context.health_interval, max(0.0, deadline - self._clock.monotonic())) or 0.1)
+            status = self._codedeploy.deployment(deployment)
+        return status
+
+
+# After SIGTERM the runner waits a few seconds before it kills the container: the rollback is
+# followed for this long, and then the action moves the alias back itself.
+CANCEL_GRACE = 6.0
+HOOK_PREFIX = "CodeDeployHook_"
+
+
+def holds(alias: AliasState | None, name: str) -> str:
+    """What an alias routes, in words."""
+    if alias is None:
+        return f"alias '{name}' no longer exists"
+    if alias.canary:
+        version, weight = alias.canary
+        return f"alias '{name}' routes {weight:.0%} to version {version} and the rest to version {alias.version}"
+    return f"alias '{name}' points wholly at version {alias.version}"
+
+
+def function_name_of(name_or_arn: str) -> str:
+    """The plain function name of a name or an ARN (``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``)."""
+    return name_or_arn.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name_or_arn else name_or_arn
 
 
 def build_appspec(function_name: str, step: HandOffToCodeDeploy, target: str) -> str:
-    """CodeDeploy's AppSpec (version 0.0) for moving one alias between two versions."""
+    """CodeDeploy's AppSpec (version 0.0) for moving one alias between two versions. The
+    AppSpec reference documents ``Name`` as the function's name, so an ARN is reduced to it."""
+    name = function_name_of(function_name)
     spec: dict[str, object] = {
         "version": 0.0,
         "Resources": [
             {
-                function_name: {
+                name: {
                     "Type": "AWS::Lambda::Function",
-                    "Properties": {"Name": function_name, "Alias": step.name, "CurrentVersion": step.stable, "TargetVersion": target},
+                    "Properties": {"Name": name, "Alias": step.name, "CurrentVersion": step.stable, "TargetVersion": target},
                 }
             }
         ],
     }
-    hooks = [{name: fn} for name, fn in (("BeforeAllowTraffic", step.before_hook), ("AfterAllowTraffic", step.after_hook)) if fn]
+    hooks = [{event: fn} for event, fn in (("BeforeAllowTraffic", step.before_hook), ("AfterAllowTraffic", step.after_hook)) if fn]
     if hooks:
         spec["Hooks"] = hooks
     return json.dumps(spec, sort_keys=True)

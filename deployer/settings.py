@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from .bounded import load_json, load_yaml
 from .errors import DeployError, Problem
 from .limits import (
     DOCUMENTED_MAX_TIMEOUT,
@@ -31,19 +32,23 @@ from .limits import (
     full_match,
     snapstart_problem,
 )
+from .masking import values_to_mask
 from .naming import alias_from_ref, alias_problem, ref_from_env, session_name
-from .schedule import ALL_AT_ONCE, Strategy, parse_duration, parse_strategy, parse_weight
+from .ownership import Owner
+from .schedule import ALL_AT_ONCE, Strategy, parse_canary_weight, parse_duration, parse_strategy, parse_weight
 
 T = TypeVar("T")
 
 ENVIRONMENT_MODES = ("merge", "replace")
 ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
 DEFAULT_WAIT_TIMEOUT = 300
+DEFAULT_PRUNE_GRACE = 3600.0
 MAX_LAYERS = 5
 PLAIN_NAME_MAX = 64
 REMOVE = "none"  # reserved-concurrency: none removes it
 S3_PREFIX_MAX = 900  # S3Key allows 1024; the prefix leaves room for the hash and ".zip"
 MAX_PARALLEL = 32
+MAX_DEPLOYMENT_ALARMS = 10  # CodeDeploy's limit on the alarms of a deployment (overrideAlarmConfiguration)
 MAX_PROVISIONED = 100_000  # above any account's concurrency; Lambda itself refuses what the account lacks
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
@@ -66,6 +71,7 @@ DEFAULTS: Mapping[str, str] = {
     "s3-key-prefix": "lambda-deploy/",
     "max-parallel": "4",
     "fail-fast": "false",
+    "prune-grace": "1h",
 }
 COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list")
 FUNCTION_URLS = ("none", "aws-iam", "public")
@@ -111,6 +117,7 @@ INPUT_IDS = (
     "after-traffic-hook",
     "function-url",
     "keep-versions",
+    "prune-grace",
     "role-to-assume",
     "role-session-name",
     "role-duration-seconds",
@@ -165,8 +172,8 @@ EXAMPLES = {
     "role": "arn:aws:iam::123456789012:role/my-role",
     "layers": "arn:aws:lambda:eu-west-1:123456789012:layer:NAME:VERSION",
     "to-version": "41",
-    "before-traffic-hook": "orders-api-pretraffic",
-    "after-traffic-hook": "orders-api-posttraffic",
+    "before-traffic-hook": "CodeDeployHook_orders_api_pretraffic",
+    "after-traffic-hook": "CodeDeployHook_orders_api_posttraffic",
     "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
     "role-session-name": "deploy-orders-4242",
     "s3-bucket": "my-deploy-artifacts",
@@ -288,6 +295,17 @@ class Settings:
     comment_skipped: str = ""  # why a comment that was asked for will not be written
     s3_bucket: str | None = None  # None: the zip goes to Lambda directly (50 MB at most)
     s3_key_prefix: str = "lambda-deploy/"
+    prune_grace: float = DEFAULT_PRUNE_GRACE  # seconds: younger versions are never pruned
+    owner: Owner | None = None  # the pull request or branch this run is for; None outside GitHub
+    alias_derived: bool = False  # the alias comes from the ref (a preview), not from input 'alias'
+
+    @property
+    def alias_marker(self) -> str | None:
+        """The ownership marker an alias this run creates carries: a derived alias's, and any
+        alias a pull request creates (so that its cleanup may delete it)."""
+        if self.owner is None or not (self.alias_derived or self.owner.pull_request is not None):
+            return None
+        return self.owner.marker
 
     @property
     def command(self) -> str:
@@ -295,11 +313,10 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must be masked before anything is printed."""
-        values = [*(self.function.environment or {}).values()]
-        values += [self.credentials.request_token] if self.credentials else []
-        values += [self.comment.token] if self.comment else []
-        return tuple(v for v in values if v.strip())
+        """Values that must be masked before anything is printed (the rule: ``masking``)."""
+        tokens = [self.credentials.request_token] if self.credentials else []
+        tokens += [self.comment.token] if self.comment else []
+        return values_to_mask(self.function.environment, tokens)
 
 
 class _Reader:
@@ -417,7 +434,7 @@ def parse_environment(value: str) -> dict[str, str]:
     if lines and all(_KEY_VALUE_LINE.match(line) for line in lines):
         return _key_value_lines(value, "variable")
     try:
-        loaded = yaml.safe_load(value)
+        loaded = load_yaml(value)  # bounded: no aliases, no deep nesting
     except yaml.YAMLError:
         raise ValueError("is neither KEY=VALUE lines nor a YAML/JSON mapping") from None
     import jsonschema  # here, not at the top: most runs never need it, and it costs start-up
@@ -546,6 +563,15 @@ def _read_requirements(reader: _Reader, base: Path, source: Path) -> Path | None
     return path or base / value
 
 
+def _read_owner(env: Mapping[str, str], git: GitContext) -> Owner | None:
+    """The pull request (from the event payload) or the branch this run is for."""
+    if env.get("GITHUB_EVENT_NAME", "") in PULL_REQUEST_EVENTS:
+        number = pull_request_number(env.get("GITHUB_EVENT_PATH", ""))
+        if number is not None:
+            return Owner(git.repository, number)
+    return Owner(git.repository, ref=git.ref) if git.ref else None
+
+
 def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
     given = reader.given("alias")
     if given is not None:
@@ -587,10 +613,7 @@ def _read_function_name(reader: _Reader) -> str:
 
 
 def _json(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    return load_json(value)
 
 
 def _json_text(value: str) -> str:
@@ -609,7 +632,7 @@ def _read_rollout(reader: _Reader) -> RolloutSettings:
     rollout = RolloutSettings(
         command=reader.parse("command", _choice(COMMANDS)) or "deploy",
         strategy=strategy,
-        canary_weight=reader.parse("canary-weight", parse_weight),
+        canary_weight=reader.parse("canary-weight", parse_canary_weight),
         to_version=to_version,
         to_alias=to_alias,
         previous_alias=reader.api_text("previous-alias"),
@@ -687,6 +710,12 @@ def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> No
             )
         if rollout.canary_weight is not None:
             reader.fail("canary-weight", "is not available with engine: codedeploy", "CodeDeploy shifts traffic by its own schedule")
+        if len(rollout.alarms) > MAX_DEPLOYMENT_ALARMS:
+            reader.fail(
+                "alarms",
+                f"{len(rollout.alarms)} alarms given; a CodeDeploy deployment takes at most {MAX_DEPLOYMENT_ALARMS}",
+                "keep the 10 that matter most, or combine them into a composite alarm",
+            )
     else:
         for name, value in codedeploy_only.items():
             if value:
@@ -747,6 +776,11 @@ def pull_request_number(event_path: str) -> int | None:
         return None
     number = (event.get("pull_request") or {}).get("number") or event.get("number")
     return number if isinstance(number, int) and number > 0 else None
+
+
+def _read_prune_grace(reader: _Reader) -> float:
+    value = reader.parse("prune-grace", _seconds_between(0, 30 * 24 * 3600))
+    return DEFAULT_PRUNE_GRACE if value is None else value
 
 
 def _key_prefix(value: str) -> str:
@@ -831,6 +865,9 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         comment_skipped=comment_skipped,
         s3_bucket=reader.api_text("s3-bucket"),
         s3_key_prefix=reader.parse("s3-key-prefix", _key_prefix) or "",
+        prune_grace=_read_prune_grace(reader),
+        owner=_read_owner(env, git),
+        alias_derived=reader.given("alias") is None,
     )
     _check_production_combinations(reader, settings)
     if settings.command == "list":

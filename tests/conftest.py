@@ -77,3 +77,26 @@ def create_alarm(cloudwatch: Any, name: str) -> None:
         AlarmName=name, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
         EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
     )  # fmt: skip
+
+
+CODEDEPLOY_APP, CODEDEPLOY_GROUP = "orders-app", "orders-group"
+PRE_HOOK, POST_HOOK = "CodeDeployHook_orders_pre", "CodeDeployHook_orders_post"
+
+
+def create_codedeploy_group(role_arn: str, platform: str = "Lambda", rollback: bool = True, app: str = CODEDEPLOY_APP) -> Any:
+    """A CodeDeploy application and deployment group for the sandbox's CodeDeploy model, and
+    the two hook functions; returns the codedeploy client."""
+    client = boto3.client("codedeploy", region_name=REGION)
+    client.create_application(applicationName=app, computePlatform=platform)
+    client.create_deployment_group(
+        applicationName=app, deploymentGroupName=CODEDEPLOY_GROUP, serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        autoRollbackConfiguration={"enabled": rollback, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] if rollback else []},
+    )  # fmt: skip
+    functions = boto3.client("lambda", region_name=REGION)
+    for hook in (PRE_HOOK, POST_HOOK):
+        functions.create_function(
+            FunctionName=hook, Runtime="python3.12", Role=role_arn, Handler="hook.handler", Code={"ZipFile": make_zip({"hook.py": "x"})}
+        )
+    return client

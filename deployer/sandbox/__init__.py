@@ -1,8 +1,9 @@
 """A local AWS for the demo and the tests: moto's server behind the fidelity layer.
 
 Contract: ``Sandbox`` starts moto's WSGI app on a loopback port chosen by the OS,
-wrapped in ``LambdaFidelity`` (the Lambda rules moto lacks, see ``fidelity``) and,
-outermost, ``Network`` (faults and latency aimed at exact requests, see ``network``),
+wrapped in ``LambdaFidelity`` (the Lambda rules moto lacks, see ``fidelity``), then
+``CodeDeployModel`` (Lambda deployments that run: traffic shifts, hooks, alarms and
+rollbacks, see ``codedeploy``) and, outermost, ``Network`` (faults and latency aimed at exact requests, see ``network``),
 with Lambda's Docker-free backend. ``env()`` gives dummy credentials, a region and
 ``AWS_ENDPOINT_URL`` pointing at it, so a process using that environment can never
 reach real AWS. moto is a development dependency; the action's image does not need it.
@@ -17,6 +18,7 @@ import urllib.request
 from types import TracebackType
 from typing import Any
 
+from .codedeploy import CodeDeployModel
 from .fidelity import LambdaFidelity
 from .network import Network
 
@@ -30,6 +32,7 @@ class Sandbox:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.fidelity: LambdaFidelity | None = None
+        self.codedeploy: CodeDeployModel | None = None
         self.network: Network | None = None
 
     def start(self) -> Sandbox:
@@ -38,7 +41,8 @@ class Sandbox:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
         self.fidelity = LambdaFidelity(DomainDispatcherApplication(create_backend_app), self._in_progress_reads)
-        self.network = Network(self.fidelity)
+        self.codedeploy = CodeDeployModel(self.fidelity, lambda: self.endpoint, REGION)
+        self.network = Network(self.codedeploy)
         self._server = make_server("127.0.0.1", 0, self.network, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-sandbox", daemon=True)
         self._thread.start()
@@ -57,6 +61,8 @@ class Sandbox:
         self.use_docker_backend(False)
         if self.fidelity is not None:
             self.fidelity.reset()
+        if self.codedeploy is not None:
+            self.codedeploy.reset()
         if self.network is not None:
             self.network.reset()
 

@@ -55,6 +55,20 @@ R13 SnapStart: a version published with ``ApplyOn: PublishedVersions`` reports
    (Developer Guide, "Improving startup performance with Lambda SnapStart".)
 R14 configuration moto drops: ``SnapStart`` and ``DeadLetterConfig`` are kept as sent and
    reported on $LATEST and on each version published from it.
+R15 version numbers are never reused: Lambda counts versions up for ever, while moto
+   numbers a new version ``len(versions) + 1`` and so repeats a number that still exists
+   after a delete. The layer renumbers such a version to one past the highest ever
+   published. After a delete, moto also takes "nothing changed" to mean "the newest
+   version that is left", which may hold other code; the layer makes moto publish then.
+   (Developer Guide, "Lambda function versions": "Lambda doesn't reuse version numbers".)
+R16 what the live service fills in by itself: every function reports a ``LoggingConfig``
+   (``{"LogFormat": "Text", "LogGroup": "/aws/lambda/NAME"}`` unless one was sent), and a
+   ``LoggingConfig`` that is sent is kept (moto drops it).
+   (API reference, LoggingConfig "LogGroup": default ``/aws/lambda/<function name>``.)
+R17 code download: ``GetFunction``'s ``Code.Location`` is a pre-signed URL the caller can
+   fetch the deployment package from (API reference, GetFunction "Code": "A presigned URL
+   you can use to download the deployment package"). moto's points at an S3 host that does
+   not exist; the layer points it at the sandbox itself, which serves the package's bytes.
 U1, P1, C1 function URLs, resource policies and provisioned concurrency per qualifier:
    see ``owned``.
 
@@ -63,6 +77,8 @@ Test controls (not service rules): ``before(operation, hook)`` lets a test act a
 concurrent requests of an operation until all have arrived, so racing deploys really
 overlap; ``misreport_published_code`` makes PublishVersion answer with another
 CodeSha256 (a service that published something else), to prove the deployer checks;
+``age(function, seconds)`` makes every version published so far look that much
+older (its LastModified), so a test reaches past ``prune-grace`` without waiting;
 and ``failing_versions`` makes invocations of those versions fail as a handler error
 would (HTTP 200 with ``X-Amz-Function-Error``), since moto without Docker only echoes
 the payload.
@@ -79,8 +95,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from .owned import POLICY_OPERATIONS, PROVISIONED_OPERATIONS, URL_OPERATIONS, Answer, OwnedResources, Refusal
 
@@ -121,6 +138,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     )
 )
 CONFLICT = "ResourceConflictException"
+CODE_PATH = "/_sandbox/code/"  # R17: where GetFunction's Code.Location points
 PAGE_SIZE = 50  # Lambda's list calls answer at most 50 items a page
 _STALE_REVISION = (
     "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
@@ -157,6 +175,8 @@ class _FunctionRecord:
     kept: dict[str, Any] = field(default_factory=dict)  # R14: what $LATEST holds that moto drops
     version_kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # ... and each version
     snapshot_reads: dict[str, int] = field(default_factory=dict)  # R13: reads a SnapStart version stays Pending
+    highest: int = 0  # R15: the highest version number ever published
+    aged: dict[str, float] = field(default_factory=dict)  # test control: seconds each version is made to look older
 
 
 def _function_key(raw: str) -> str:
@@ -210,6 +230,7 @@ class LambdaFidelity:
         self.provisioned_failure = ""
         self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
+        self._base_url = ""
 
     def reset(self) -> None:
         with self._lock:
@@ -225,6 +246,14 @@ class LambdaFidelity:
         """Run ``hook`` once, just before the next ``operation`` (on ``function``, if given) is handled."""
         self._hooks.setdefault(operation, []).append((function, hook))
 
+    def age(self, function: str, seconds: float) -> None:
+        """Make every version of ``function`` published so far report a LastModified ``seconds`` earlier."""
+        with self._lock:
+            record = self._functions[function]
+            for version in record.published:
+                number = str(version.get("Version"))
+                record.aged[number] = record.aged.get(number, 0.0) + seconds
+
     def rendezvous(self, operation: str, parties: int, timeout: float = 30.0) -> None:
         """Hold the next ``parties`` requests of ``operation`` until all have arrived."""
         self._barriers[operation] = threading.Barrier(parties, timeout=timeout)
@@ -232,9 +261,12 @@ class LambdaFidelity:
     # --- WSGI ----------------------------------------------------------------------
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CODE_PATH):  # R17
+            return self._serve_code(environ, start_response)
         route = route_of(environ)
         if route is None:
             return self._app(environ, start_response)
+        self._base_url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
         waiting = self._hooks.get(route.operation, [])
         due = [hook for function, hook in waiting if function in ("", route.function)]
         self._hooks[route.operation] = [(function, hook) for function, hook in waiting if function not in ("", route.function)]
@@ -320,6 +352,8 @@ class LambdaFidelity:
                 raise Refusal(412, "PreconditionFailedException", _STALE_REVISION)
         if op == "PublishVersion" and record and record.published and _versioned(record.published[-1]) == _versioned(record.latest):  # R6
             return Answer(201, self._decorate(op, route, record, {**record.published[-1]}, reads_latest=False))
+        if op == "PublishVersion" and record and record.latest:  # R15: not R6, so Lambda publishes
+            _moto_function(str(record.latest.get("FunctionArn", ""))).code_or_config_updated = True
         if op in ("CreateAlias", "UpdateAlias"):
             self._check_alias(route, request, record)
         return None
@@ -376,6 +410,7 @@ class LambdaFidelity:
         record = self._functions.setdefault(name, _FunctionRecord())
         if op == "CreateFunction":
             record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, True
+            record.kept["LoggingConfig"] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}  # R16, unless one is sent
             _keep(record, request)
             record.latest = {**payload, **record.kept}
         elif op in ("UpdateFunctionCode", "UpdateFunctionConfiguration"):
@@ -383,6 +418,10 @@ class LambdaFidelity:
             _keep(record, request)
             record.latest = {**payload, **record.kept}
         elif op == "PublishVersion":
+            if str(payload.get("Version")) not in {str(v.get("Version")) for v in record.published}:
+                if int(payload.get("Version", 0)) <= record.highest:  # R15
+                    payload = _renumber(str(payload.get("FunctionArn", "")), record.highest + 1)
+                record.highest = max(record.highest, int(payload.get("Version", 0)))
             version = str(payload.get("Version", ""))
             snapshot = dict(record.kept)
             if (snapshot.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":  # R13
@@ -418,9 +457,13 @@ class LambdaFidelity:
     def _decorate(self, op: str, route: Route, record: _FunctionRecord, payload: dict[str, Any], reads_latest: bool) -> dict[str, Any]:
         def function_config(config: dict[str, Any]) -> dict[str, Any]:
             version = str(config.get("Version", "$LATEST"))
+            config.setdefault("LoggingConfig", {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{config.get('FunctionName', '')}"})  # R16
             if version != "$LATEST":
                 config.setdefault("RevisionId", str(uuid.uuid5(uuid.NAMESPACE_URL, config.get("FunctionArn", ""))))
                 config.update(record.version_kept.get(version, {}))
+                if version in record.aged and config.get("LastModified"):
+                    modified = datetime.fromisoformat(str(config["LastModified"]).replace("Z", "+00:00")[:26] + "+00:00")
+                    config["LastModified"] = (modified - timedelta(seconds=record.aged[version])).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
                 snapshotting = record.snapshot_reads.get(version, 0) > 0
                 if snapshotting and op == "GetFunctionConfiguration" and route.qualifier == version:
                     record.snapshot_reads[version] -= 1
@@ -443,6 +486,9 @@ class LambdaFidelity:
 
         if op == "GetFunction" and "Configuration" in payload:
             payload["Configuration"] = function_config(payload["Configuration"])
+            if (payload.get("Code") or {}).get("RepositoryType") == "S3":  # R17
+                arn = str(payload["Configuration"].get("FunctionArn", ""))
+                payload["Code"]["Location"] = f"{self._base_url}{CODE_PATH}{quote(arn, safe='')}"
         elif op == "ListVersionsByFunction":
             payload = _page(route, payload, "Versions", [function_config(v) for v in payload.get("Versions", [])])
         elif op == "ListAliases":
@@ -452,6 +498,15 @@ class LambdaFidelity:
         elif "FunctionArn" in payload:
             payload = function_config(payload)
         return payload
+
+    def _serve_code(self, environ: Environ, start_response: StartResponse) -> list[bytes]:  # R17
+        arn = unquote(environ["PATH_INFO"][len(CODE_PATH) :])
+        try:
+            data = bytes(_moto_object(arn).code_bytes)
+        except (KeyError, ValueError, AttributeError):
+            return _respond(start_response, 404, {"message": f"no package for {arn}"})
+        start_response("200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(data)))])
+        return [data]
 
     def _executed_version(self, route: Route) -> str:  # R7
         record = self._functions.get(route.function)
@@ -466,7 +521,7 @@ class LambdaFidelity:
         return primary
 
 
-KEPT_FIELDS = ("SnapStart", "DeadLetterConfig")
+KEPT_FIELDS = ("SnapStart", "DeadLetterConfig", "LoggingConfig")
 
 
 def _role_and_dlq(config: Mapping[str, Any]) -> tuple[str, str]:
@@ -480,10 +535,49 @@ def _keep(record: _FunctionRecord, request: Mapping[str, Any]) -> None:  # R14
         value = dict(request[key] or {})
         if key == "SnapStart":
             record.kept[key] = {"ApplyOn": value.get("ApplyOn", "None"), "OptimizationStatus": "Off"}
+        elif key == "LoggingConfig":  # R16: what is sent, over what the function had
+            name = str(request.get("FunctionName") or record.latest.get("FunctionName", ""))
+            had = record.kept.get(key) or {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{_function_key(name)}"}
+            record.kept[key] = {**had, **value}
         elif value.get("TargetArn"):
             record.kept[key] = {"TargetArn": value["TargetArn"]}
         else:
             record.kept.pop(key, None)  # an empty TargetArn removes the dead-letter queue
+
+
+def _moto_function(arn: str) -> Any:
+    """moto's own record of the newest object behind ``arn`` ($LATEST, or the newest version
+    just published). The sandbox serves moto in this process, so the layer can correct what
+    moto's HTTP API cannot express (R15); moto is pinned, and the fidelity tests cover this."""
+    from moto.awslambda.utils import get_backend  # the Docker-free backend or the other, as configured
+
+    _, _, _, region, account, _, name, *_ = arn.split(":")
+    entry = get_backend(account, region)._lambdas._functions[name]
+    return entry["versions"][-1] if arn.count(":") == 7 and entry["versions"] else entry["latest"]
+
+
+def _moto_object(arn: str) -> Any:
+    """moto's object for a function ARN: $LATEST, or the version it names."""
+    from moto.awslambda.utils import get_backend
+
+    parts = arn.split(":")
+    _, _, _, region, account, _, name, *qualifier = parts
+    entry = get_backend(account, region)._lambdas._functions[name]
+    if not qualifier or qualifier[0] == "$LATEST":
+        return entry["latest"]
+    return next(v for v in entry["versions"] if str(v.version) == qualifier[0])
+
+
+def _renumber(arn: str, number: int) -> dict[str, Any]:  # R15
+    from moto.awslambda.utils import get_backend
+
+    _, _, _, region, account, *_ = arn.split(":")
+    storage = get_backend(account, region)._lambdas
+    version = _moto_function(arn)
+    storage._arns.pop(version.function_arn, None)
+    version.set_version(number)
+    storage._arns[version.function_arn] = version
+    return dict(version.get_configuration())
 
 
 def _page(route: Route, payload: dict[str, Any], key: str, items: list[dict[str, Any]]) -> dict[str, Any]:  # R9

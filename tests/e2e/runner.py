@@ -101,9 +101,18 @@ def workflow_commands(log: str) -> list[Command]:
     return commands
 
 
+# Terminal control characters: C0 but tab and line feed, DEL, C1.
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def log_problems(run: ActionRun) -> list[str]:
-    """What is wrong with a run's log: commands the action did not issue, or a secret shown."""
+    """What is wrong with a run's log: commands the action did not issue, a secret shown, or
+    a raw terminal control character anywhere the runner or a reader would show it."""
     problems = [f"the runner would run '{c.name}' from: {c.line!r}" for c in run.commands if c.name not in ISSUED_BY_THE_ACTION]
+    shown = {"stdout": run.stdout, "stderr": run.stderr, "the summary": run.summary, **{f"output {k}": v for k, v in run.outputs.items()}}
+    for where, text in shown.items():
+        if found := RAW_CONTROL.search(text):
+            problems.append(f"a raw control character {found.group()!r} in {where}")
     masked_before: dict[str, int] = {}
     lines = run.stdout.splitlines()
     for number, line in enumerate(lines):
@@ -192,14 +201,15 @@ def github_env(event: str = "push", ref_name: str = "main", head_ref: str = "") 
 
 def secrets_of(inputs: dict[str, str]) -> tuple[str, ...]:
     """Values a run must never show: environment values and tokens (long enough to be real)."""
+    from deployer.masking import values_to_mask
     from deployer.settings import parse_environment
 
-    found: list[str] = []
+    environment: dict[str, str] = {}
     if inputs.get("environment", "").strip():
         with contextlib.suppress(ValueError):  # a malformed environment is refused without echoing it
-            found += parse_environment(inputs["environment"]).values()
-    found += [inputs[name] for name in ("github-token",) if inputs.get(name)]
-    return tuple(value for value in found if len(value) >= 8)
+            environment = parse_environment(inputs["environment"])
+    tokens = [inputs[name] for name in ("github-token",) if inputs.get(name)]
+    return values_to_mask(environment, tokens)
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,7 @@ class Step:
 
     def result(self, returncode: int, stdout: str, stderr: str) -> ActionRun:
         outputs = parse_github_output(self.output.read_text() if self.output.is_file() else "")
-        run = ActionRun(returncode, stdout, stderr, outputs, self.summary.read_text(), self.secrets)
+        run = ActionRun(returncode, stdout, stderr, outputs, self.summary.read_bytes().decode("utf-8"), self.secrets)
         problems = log_problems(run)
         assert not problems, "log hygiene:\n" + "\n".join(problems)
         return run
@@ -259,8 +269,9 @@ def run_action(
     file_commands: Path | None = None,
 ) -> ActionRun:
     step = prepare(workspace, sandbox, inputs, github, file_commands)
-    done = subprocess.run(ENTRYPOINT, cwd=workspace, env=step.env, capture_output=True, text=True, timeout=120, check=False)
-    return step.result(done.returncode, done.stdout, done.stderr)
+    # Bytes, decoded here: text mode would turn a raw CR into a line break and hide it.
+    done = subprocess.run(ENTRYPOINT, cwd=workspace, env=step.env, capture_output=True, timeout=120, check=False)
+    return step.result(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
 
 def start_action(

@@ -72,7 +72,7 @@ def test_secrets_are_masked_before_anything_prints_them(fast: Sandbox, workspace
     lines = run.stdout.splitlines()
     mask_line = lines.index(f"::add-mask::{secret}")
     assert all(secret not in line for line in lines[mask_line + 1 :])
-    assert lines.index("::add-mask::production") < mask_line + 3
+    assert "::add-mask::production" not in lines  # a plain word: masking it would garble the log (deployer.masking)
     assert secret not in run.summary and secret not in "".join(run.outputs.values()) and secret not in run.stderr
     assert "+DATABASE_URL" in run.summary
 

@@ -107,10 +107,11 @@ def test_a_pull_request_preview_is_opened_updated_and_closed(
     assert create_call.headers["Authorization"] == f"Bearer {GITHUB_TOKEN}"
 
     (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    sandbox.fidelity.age("orders", 2 * 3600)  # type: ignore[union-attr]  # version 1 is past prune-grace (1h)
     updated = step(workspace, sandbox, github, tmp_path, "synchronize", preview_inputs(role_arn))
     assert updated.returncode == 0, updated.stdout
     assert (updated.outputs["alias"], updated.outputs["version"], updated.outputs["function-url"]) == (ALIAS, "2", url)
-    assert updated.outputs["deleted-versions"] == "1"  # keep-versions: 1, and nothing else references version 1
+    assert updated.outputs["deleted-versions"] == "1"  # keep-versions: 1, nothing else references version 1, and it is 2h old
     previews = [c for c in github.comments.values() if "lambda-deploy preview" in c["body"]]
     assert len(previews) == 1 and "version 2" in previews[0]["body"]
     assert [m for m, _ in github.comment_calls()].count("PATCH") == 1

@@ -148,7 +148,7 @@ def test_error_rate_gate_inputs_through_the_entrypoint(live_v1: Path, sandbox: S
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ({"canary-weight": "150%"}, "input 'canary-weight': weight '150%' is outside 0–100%"),
+        ({"canary-weight": "150%"}, "input 'canary-weight': '150%' is 150% of the traffic, which is not a canary"),
         ({"strategy": "Canary99Percent1Minute"}, "is not a known strategy. Valid forms:"),
         ({"strategy": "canary 10% later"}, "'later' is not a duration"),
         ({"smoke-payload": "{oops"}, "input 'smoke-payload': is not valid JSON"),

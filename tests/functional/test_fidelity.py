@@ -284,3 +284,55 @@ def test_c1_provisioned_concurrency_goes_in_progress_then_ready_and_can_fail(lam
     lambda_client.delete_provisioned_concurrency_config(FunctionName="f", Qualifier="live")
     with pytest.raises(ClientError):
         lambda_client.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")
+
+
+def _publish_after_update(lambda_client: Any, code: str) -> str:
+    lambda_client.update_function_code(FunctionName="f", ZipFile=make_zip({"a.py": code}))
+    settle(lambda_client)
+    return str(lambda_client.publish_version(FunctionName="f")["Version"])
+
+
+def test_r15_version_numbers_are_never_reused(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    settle(lambda_client)
+    assert lambda_client.publish_version(FunctionName="f")["Version"] == "1"
+    assert _publish_after_update(lambda_client, "2") == "2"
+    lambda_client.delete_function(FunctionName="f", Qualifier="2")
+    # moto alone numbers this len(versions) + 1 = 2 again; Lambda counts on.
+    assert _publish_after_update(lambda_client, "3") == "3"
+    lambda_client.delete_function(FunctionName="f", Qualifier="3")
+    lambda_client.delete_function(FunctionName="f", Qualifier="1")
+    # Nothing changed since version 3, but version 3 is gone: Lambda publishes (4), moto would hand back version 1.
+    published = lambda_client.publish_version(FunctionName="f")
+    assert published["Version"] == "4" and published["CodeSha256"] == settle(lambda_client)["CodeSha256"]
+    listed = [v["Version"] for v in lambda_client.list_versions_by_function(FunctionName="f")["Versions"]]
+    assert listed == ["$LATEST", "4"]
+    assert lambda_client.get_function_configuration(FunctionName="f", Qualifier="4")["FunctionArn"].endswith(":f:4")
+    lambda_client.create_alias(FunctionName="f", Name="live", FunctionVersion="4")
+    assert lambda_client.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "4"
+
+
+def test_r16_every_function_reports_a_logging_config(lambda_client: Any, role_arn: str) -> None:
+    create(lambda_client, role_arn)
+    assert settle(lambda_client)["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/f"}
+    lambda_client.update_function_configuration(FunctionName="f", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    assert settle(lambda_client)["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/aws/lambda/f", "ApplicationLogLevel": "WARN"}
+    version = lambda_client.publish_version(FunctionName="f")["Version"]
+    assert lambda_client.get_function_configuration(FunctionName="f", Qualifier=version)["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_r17_the_code_location_serves_the_package(lambda_client: Any, role_arn: str) -> None:
+    import io
+    import urllib.request
+    import zipfile
+
+    create(lambda_client, role_arn)
+    location = lambda_client.get_function(FunctionName="f")["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as answer:
+        assert zipfile.ZipFile(io.BytesIO(answer.read())).read("a.py") == b"1"
+    settle(lambda_client)
+    version = lambda_client.publish_version(FunctionName="f")["Version"]
+    _publish_after_update(lambda_client, "2")
+    old = lambda_client.get_function(FunctionName="f", Qualifier=version)["Code"]["Location"]
+    with urllib.request.urlopen(old, timeout=10) as answer:
+        assert zipfile.ZipFile(io.BytesIO(answer.read())).read("a.py") == b"1"

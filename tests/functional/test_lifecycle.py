@@ -22,8 +22,9 @@ PUBLIC_STATEMENTS = {"lambda-deploy-public-url", "lambda-deploy-public-url-invok
 
 
 def run(workspace: Path, out: io.StringIO | None = None, **inputs: str) -> Result:
-    env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION, "GITHUB_RUN_ID": "5"}
-    settings = load_settings({"function-name": "orders", "source": "app", "alias": "pr-7", **inputs}, env)
+    # The alias pr-7 is derived from the branch, so it is marked as that branch's preview.
+    env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION, "GITHUB_RUN_ID": "5", "GITHUB_REF_NAME": "pr-7"}
+    settings = load_settings({"function-name": "orders", "source": "app", **inputs}, {**env, "GITHUB_REPOSITORY": "octo/orders"})
     return deploy(settings, Services.connect(REGION, 10, poll_delay=0.01), ConsoleIO(out or io.StringIO()))
 
 
@@ -148,6 +149,7 @@ def test_pruning_keeps_the_newest_and_every_version_an_alias_references(
     )
     lambda_client.create_alias(FunctionName="orders", Name="old", FunctionVersion="1")
     change(workspace, 7)
+    sandbox.fidelity.age("orders", 7200)  # type: ignore[union-attr]  # past prune-grace (1h)
     planned = run(workspace, **{"keep-versions": "2", "dry-run": "true"})
     assert planned.pruned.deleted == ("4", "5") and versions(lambda_client) == ["1", "2", "3", "4", "5", "6"]
     result = run(workspace, **{"keep-versions": "2"})
@@ -163,6 +165,7 @@ def test_a_version_an_alias_takes_during_pruning_survives(
         change(workspace, value)
         run(workspace)
     other = boto3.client("lambda", region_name=REGION)
+    sandbox.fidelity.age("orders", 7200)  # type: ignore[union-attr]
     # Between the listing and the deletes: one alias takes version 2 (the pre-delete look
     # sees it), and one takes version 1 just as it is deleted (Lambda refuses with a 409).
     sandbox.fidelity.before(  # type: ignore[union-attr]
@@ -190,6 +193,7 @@ def test_pruning_reads_every_page_of_a_long_history(sandbox: Sandbox, workspace:
     finally:
         sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
     assert len(versions(lambda_client)) == 121
+    sandbox.fidelity.age("orders", 7200)  # type: ignore[union-attr]
     result = run(workspace, **{"keep-versions": "100"})
     assert result.version == "121"  # pr-7 moves off version 1 to the newest
     assert result.pruned.deleted == tuple(str(v) for v in range(1, 22))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from deployer.pipeline import deploy
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import load_settings
 from tests.conftest import create_alarm
-from tests.fakes import FakeClock, FakeCodeDeploy
+from tests.fakes import FakeClock
 
 ALARM = "orders-errors"
 
@@ -231,102 +230,6 @@ def test_an_unknown_alarm_stops_everything_before_any_change(live_v1: Path, clou
         lambda_client.get_function(FunctionName="orders")["Configuration"]["CodeSha256"]
         == lambda_client.get_function_configuration(FunctionName="orders", Qualifier="1")["CodeSha256"]
     )
-
-
-def test_codedeploy_engine_hands_off_and_reports_success(live_v1: Path, lambda_client: Any) -> None:
-    fake = FakeCodeDeploy(lambda_client)
-    services = dataclasses.replace(Services.connect(REGION, 10, poll_delay=0.01), codedeploy=fake)
-    result = run(
-        live_v1, FakeClock(), services, engine="codedeploy", strategy="Canary10Percent5Minutes",
-        **{"codedeploy-application": "orders-app", "codedeploy-group": "orders-group", "before-traffic-hook": "orders-pre"},
-    )  # fmt: skip
-    assert result.status == "deployed" and result.version == "2"
-    (created,) = fake.created
-    assert created["config"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
-    assert created["appspec"]["Resources"][0]["orders"]["Properties"] == {
-        "Name": "orders",
-        "Alias": "live",
-        "CurrentVersion": "1",
-        "TargetVersion": "2",
-    }
-    assert created["appspec"]["Hooks"] == [{"BeforeAllowTraffic": "orders-pre"}]
-    assert [e for _, _, e in events(result)] == ["Created", "InProgress", "Succeeded"]
-    assert alias_of(lambda_client) == ("2", {})
-
-
-def test_codedeploy_rollback_is_surfaced(live_v1: Path, lambda_client: Any) -> None:
-    fake = FakeCodeDeploy(lambda_client, outcome="Failed")
-    services = dataclasses.replace(Services.connect(REGION, 10, poll_delay=0.01), codedeploy=fake)
-    result = run(
-        live_v1,
-        FakeClock(),
-        services,
-        engine="codedeploy",
-        strategy="Linear10PercentEvery1Minute",
-        **{"codedeploy-application": "orders-app", "codedeploy-group": "orders-group"},
-    )
-    assert result.status == "rolled-back"
-    assert "alarm orders-errors was in ALARM" in result.rollout.reason and "Rolled back by d-FAKE-RB" in result.rollout.reason  # type: ignore[union-attr]
-    assert alias_of(lambda_client) == ("1", {})
-
-
-def test_codedeploy_cancellation_stops_the_deployment(live_v1: Path, lambda_client: Any) -> None:
-    def cancel() -> None:
-        raise Cancelled("SIGTERM")
-
-    fake = FakeCodeDeploy(lambda_client)
-    services = dataclasses.replace(Services.connect(REGION, 10, poll_delay=0.01), codedeploy=fake)
-    clock = FakeClock()
-    clock.at(5, cancel)
-    result = run(
-        live_v1,
-        clock,
-        services,
-        engine="codedeploy",
-        strategy="Canary10Percent5Minutes",
-        **{"codedeploy-application": "orders-app", "codedeploy-group": "orders-group"},
-    )
-    assert result.status == "rolled-back" and fake.stopped == ["d-FAKE1"]
-
-
-def test_codedeploy_unknown_group_is_a_configuration_error(live_v1: Path, lambda_client: Any) -> None:
-    services = dataclasses.replace(Services.connect(REGION, 10, poll_delay=0.01), codedeploy=FakeCodeDeploy(lambda_client))
-    with pytest.raises(DeployError, match="DeploymentGroupDoesNotExistException"):
-        run(
-            live_v1,
-            FakeClock(),
-            services,
-            engine="codedeploy",
-            strategy="AllAtOnce",
-            **{"codedeploy-application": "orders-app", "codedeploy-group": "nope"},
-        )
-    assert len(lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]) == 2
-
-
-def test_the_real_codedeploy_gateway_against_moto(live_v1: Path) -> None:
-    from deployer.aws import CodeDeployGateway
-    from deployer.model import HandOffToCodeDeploy
-    from deployer.rollout import build_appspec
-
-    client = boto3.client("codedeploy", region_name=REGION)
-    client.create_application(applicationName="orders-app", computePlatform="Lambda")
-    client.create_deployment_group(
-        applicationName="orders-app", deploymentGroupName="orders-group", serviceRoleArn="arn:aws:iam::123456789012:role/cd",
-        deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
-        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-    )  # fmt: skip
-    gateway = CodeDeployGateway(client)
-    gateway.check_group("orders-app", "orders-group")
-    with pytest.raises(DeployError, match="reading the CodeDeploy deployment group failed"):
-        gateway.check_group("orders-app", "missing")
-    step = HandOffToCodeDeploy(
-        "live", "1", "orders-app", "orders-group", "CodeDeployDefault.LambdaCanary10Percent5Minutes", 300, None, "orders-post"
-    )
-    deployment = gateway.create_deployment("orders-app", "orders-group", step.config_name, build_appspec("orders", step, "2"), "audit note")
-    # moto creates the deployment but never moves it on: that is what FakeCodeDeploy is for.
-    assert gateway.deployment(deployment).status == "Created"
-    info = client.get_deployment(deploymentId=deployment)["deploymentInfo"]
-    assert info["deploymentConfigName"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
 
 
 def test_promote_is_refused_while_an_alarm_fires(live_v1: Path, cloudwatch: Any, lambda_client: Any) -> None:

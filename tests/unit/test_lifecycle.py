@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,7 @@ def state(url: FunctionUrl | None = None, statements: frozenset[str] = frozenset
 
 
 PUBLIC = frozenset({"lambda-deploy-public-url", "lambda-deploy-public-url-invoke"})
+PREVIEW = AliasState("pr-7", "arn:pr-7", "3", {}, "r", "lambda-deploy preview of octo/orders@pr-7")
 BOTH = tuple(sorted(PUBLIC))
 
 
@@ -122,9 +124,12 @@ def test_url_steps_are_only_what_differs(
 
 def test_cleanup_plans_only_what_exists(workspace: Path) -> None:
     chosen = settings(workspace, command="cleanup", **{"keep-versions": "1"})
-    full = make_cleanup_plan(chosen, state(FunctionUrl("u", "NONE"), PUBLIC, (alias("pr-7", "3"), alias("live", "1"))))  # type: ignore[arg-type]
+    full_state = state(FunctionUrl("u", "NONE"), PUBLIC, (alias("pr-7", "3"), alias("live", "1")))
+    old = replace(full_state.lifecycle, ages={"1": 7200.0, "2": 7200.0, "3": 7200.0})  # all past prune-grace
+    marked = replace(full_state, alias=PREVIEW, lifecycle=old)
+    full = make_cleanup_plan(chosen, marked)  # type: ignore[arg-type]
     assert [type(s) for s in full.steps] == [RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias, PruneVersions]
-    assert full.steps[-1] == PruneVersions(1, ("2",))  # 3 is the newest, 1 is live's; pr-7 no longer counts
+    assert full.steps[-1] == PruneVersions(1, ("2",), 3600.0)  # 3 is the newest, 1 is live's; pr-7 no longer counts
     empty = FunctionState(config(), config("1"), None, {}, Lifecycle(("1",), (alias("live", "1"),)))
     assert make_cleanup_plan(chosen, empty).steps == ()  # type: ignore[arg-type]
 

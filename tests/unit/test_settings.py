@@ -64,7 +64,7 @@ def test_every_input_is_read(workspace: Path) -> None:
     assert function.tags == {"team": "payments", "cost-center": "42"}
     assert (settings.alias, settings.dry_run, settings.region, settings.wait_timeout) == ("live", True, "eu-central-1", 60)
     assert (settings.git.sha, settings.git.actor, settings.git.run_id) == ("abc", "octo", "7")
-    assert set(settings.secrets) == {"prod", "postgres://u:p@h/db?x=1"}
+    assert set(settings.secrets) == {"postgres://u:p@h/db?x=1"}  # DSN looks secret; "prod" is a plain word (deployer.masking)
 
 
 def test_defaults_and_not_given_mean_leave_alone(workspace: Path) -> None:
@@ -204,8 +204,11 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
     assert rollout.alarms == ("errors", "latency") and rollout.max_error_rate == 0.02 and rollout.min_invocations == 50
     assert rollout.health_interval == 30 and rollout.smoke_payload == '{"ping": 1}' and rollout.smoke_expect == {"ok": True}
     assert (rollout.command, rollout.engine, rollout.canary_weight) == ("deploy", "native", None)
-    canary = load(workspace, **{"canary-weight": "10%"}).rollout  # type: ignore[attr-defined]
-    assert canary.canary_weight == 0.1
+    for given in ("10%", "10", "0.1", "10.0"):
+        canary = load(workspace, **{"canary-weight": given}).rollout  # type: ignore[attr-defined]
+        assert canary.canary_weight == 0.1, given
+    assert load(workspace, **{"canary-weight": "1"}).rollout.canary_weight == 0.01  # type: ignore[attr-defined]
+    assert load(workspace, **{"canary-weight": "0.5"}).rollout.canary_weight == 0.5  # type: ignore[attr-defined]
     handed = load(
         workspace,
         engine="codedeploy",
@@ -220,8 +223,10 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("inputs", "expected"),
     [
-        ({"canary-weight": "150%"}, "input 'canary-weight': weight '150%' is outside 0–100%"),
-        ({"canary-weight": "0"}, "is outside 0–100%"),
+        ({"canary-weight": "150%"}, "input 'canary-weight': '150%' is 150% of the traffic, which is not a canary"),
+        ({"canary-weight": "0"}, "'0' is 0% of the traffic, which is not a canary"),
+        ({"canary-weight": "100"}, "'100' is 100% of the traffic, which is not a canary"),
+        ({"canary-weight": "ten"}, "'ten' is not a weight"),
         ({"strategy": "Canary50Percent5Minutes"}, "input 'strategy': 'Canary50Percent5Minutes' is not a known strategy. Valid forms:"),
         ({"strategy": "canary 10% soon"}, "'soon' is not a duration"),
         ({"health-interval": "fast"}, "input 'health-interval': 'fast' is not a duration"),

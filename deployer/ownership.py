@@ -1,0 +1,105 @@
+"""Who an alias belongs to, and which alias a preview may use (pure).
+
+Contract: an alias that lambda-deploy makes for a preview carries a durable marker in its
+description (Lambda aliases have no tags): ``lambda-deploy preview of OWNER/REPO#17`` for
+pull request 17, ``lambda-deploy preview of OWNER/REPO@BRANCH`` for a branch. ``owns``
+answers "may this run move or delete that alias?"; ``choose_preview_alias`` picks the
+alias a derived preview uses: the one it already owns, else the name derived from the ref
+when that is free, else a distinct, stable fallback (``NAME-pr17``, or ``NAME-<hash>`` for
+a branch). It never picks an alias someone else owns: a production alias, another pull
+request's preview, the ``previous-alias``, or one made by hand. Aliases made before the
+marker existed carry none, so they count as someone else's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import DeployError
+from .limits import api_field
+from .model import TRACE_PREFIX, AliasState
+
+MARKER_PREFIX = "lambda-deploy preview of "
+DESCRIPTION_MAX = 256
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What a preview belongs to: a pull request of a repository, or a branch of it."""
+
+    repository: str  # "" outside GitHub
+    pull_request: int | None = None
+    ref: str = ""
+
+    @property
+    def marker(self) -> str:
+        """The alias description that says whose preview it is (at most 256 characters)."""
+        repository = self.repository or "(local)"
+        if self.pull_request is not None:
+            return f"{MARKER_PREFIX}{repository}#{self.pull_request}"
+        marker = f"{MARKER_PREFIX}{repository}@{self.ref}"
+        if len(marker) > DESCRIPTION_MAX:
+            marker = f"{MARKER_PREFIX}{repository}@sha256:{hashlib.sha256(self.ref.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+        return marker[:DESCRIPTION_MAX]
+
+    def describe(self) -> str:
+        where = f" of {self.repository}" if self.repository else ""
+        return f"pull request #{self.pull_request}{where}" if self.pull_request is not None else f"branch {self.ref}{where}"
+
+    def fallback(self, base: str) -> str:
+        """A distinct, stable, valid alias for when ``base`` belongs to someone else."""
+        if self.pull_request is not None:
+            suffix = f"-pr{self.pull_request}"
+        else:
+            suffix = "-" + hashlib.sha256(self.ref.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        longest = int(api_field("lambda", "Alias").high or 128)
+        return base[: longest - len(suffix)].rstrip("-") + suffix
+
+
+def owns(owner: Owner | None, alias: AliasState) -> bool:
+    return owner is not None and alias.description == owner.marker
+
+
+def may_clean_up(owner: Owner | None, alias: AliasState) -> bool:
+    """Cleanup deletes this run's own preview. Outside GitHub (no pull request or branch
+    known: an operator at a terminal) it deletes any alias marked as a preview, and still
+    never an unmarked one."""
+    return owns(owner, alias) if owner is not None else alias.description.startswith(MARKER_PREFIX)
+
+
+def owner_of(alias: AliasState) -> str:
+    """Whose alias this is, in words, from its description."""
+    description = alias.description
+    if description.startswith(MARKER_PREFIX):
+        return "the preview of " + description.removeprefix(MARKER_PREFIX)
+    if description.startswith(TRACE_PREFIX):
+        return f"a rollout in progress ({description})"
+    return "no preview: it has no lambda-deploy preview marker (a production alias, one made by hand, or a preview made before markers)"
+
+
+def choose_preview_alias(base: str, owner: Owner, existing: Mapping[str, AliasState | None], reserved: frozenset[str] = frozenset()) -> str:
+    """The alias this preview uses, given what ``existing`` holds of ``base`` and its fallback
+    (None: no such alias). ``reserved`` names aliases to keep clear of even while they do not
+    exist (the previous-alias). Raises ``DeployError`` when both names belong to others."""
+    candidates = (base, owner.fallback(base))
+    for name in candidates:
+        found = existing.get(name)
+        if found is not None and owns(owner, found):
+            return name
+    for name in candidates:
+        if existing.get(name) is None and name not in reserved:
+            return name
+    taken = "; ".join(f"alias '{name}' is {_taken(existing.get(name), name in reserved)}" for name in candidates)
+    raise DeployError.of(
+        f"the preview of {owner.describe()} has no alias it may use: {taken}",
+        "input 'alias'",
+        "give alias explicitly (for example: pr-NUMBER), or rename the branch",
+    )
+
+
+def _taken(alias: AliasState | None, reserved: bool) -> str:
+    if alias is None:
+        return "the previous-alias" if reserved else "free"
+    return owner_of(alias)

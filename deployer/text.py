@@ -1,0 +1,36 @@
+"""Untrusted text made inert for a terminal and for Markdown (pure).
+
+Contract: ``printable(text)`` shows every terminal control character (C0 but line feed and
+tab, DEL, C1: ESC, BEL, CR, the OSC and CSI introducers) as a visible ``\\xNN`` escape, so
+a description, a branch name or an answer from AWS can neither recolour, retitle or
+rewrite the log nor hide a line behind a carriage return. ``markdown_text(text)`` also
+escapes what Markdown and HTML would interpret (``<``, ``>``, ``&``, emphasis, links,
+code spans, strike-through, table pipes), for text placed in the job summary or a pull-request comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 without \t and \n, DEL, and C1 (U+0080..U+009F).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Underscores inside a word (LOG_LEVEL) never emphasise in GitHub's Markdown: only the others are escaped.
+_MARKDOWN = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def markdown_text(text: str) -> str:
+    """One line of untrusted text, shown as it is in Markdown (and inside a table cell)."""
+    shown = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", shown).replace("\n", " ")
+
+
+def code_span(text: str) -> str:
+    """Untrusted text in a code span: backticks cannot close it, control characters are escaped."""
+    shown = printable(text).replace("\n", " ").replace("|", "\\|")
+    fence = "``" if "`" in shown else "`"
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
