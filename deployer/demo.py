@@ -7,8 +7,12 @@ AWS settings at it with dummy credentials so nothing can reach real AWS, then:
 3. changes the code and deploys (exactly one new version; the alias moves);
 4. ships a change as a ``Canary10Percent5Minutes`` canary gated on an alarm that fires
    mid-bake: the canary is rolled back by itself;
-5. ships it again with the alarm quiet: the canary bakes healthy and is promoted.
-The canaries run on a clock 60 times faster than real time, so each takes seconds.
+5. ships it again with the alarm quiet: the canary bakes healthy and is promoted;
+6. hands a canary to CodeDeploy (the sandbox's model of it runs Lambda deployments): a
+   ``CodeDeployHook_`` pre-traffic hook reports Succeeded, CodeDeploy shifts 10% and then
+   the rest, and the action follows it to the end.
+The canaries run on a clock 60 times faster than real time (CodeDeploy's scheduled minute
+is 0.2 s in the sandbox), so each takes seconds.
 """
 
 from __future__ import annotations
@@ -74,6 +78,34 @@ def _create_role() -> str:
     return str(role["Role"]["Arn"])
 
 
+CODEDEPLOY_APP, CODEDEPLOY_GROUP, HOOK = "lambda-deploy-demo", "live", "CodeDeployHook_lambda_deploy_demo"
+
+
+def _create_codedeploy(role: str) -> str:
+    """A CodeDeploy application and deployment group for Lambda, and a pre-traffic hook; the hook's name."""
+    import io as bytes_io
+    import zipfile
+
+    import boto3
+
+    region = os.environ["AWS_REGION"]
+    codedeploy = boto3.client("codedeploy", region_name=region)
+    codedeploy.create_application(applicationName=CODEDEPLOY_APP, computePlatform="Lambda")
+    codedeploy.create_deployment_group(
+        applicationName=CODEDEPLOY_APP, deploymentGroupName=CODEDEPLOY_GROUP,
+        serviceRoleArn="arn:aws:iam::123456789012:role/lambda-deploy-demo-codedeploy",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
+    )  # fmt: skip
+    package = bytes_io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("hook.py", "def handler(event, context):\n    return None\n")
+    boto3.client("lambda", region_name=region).create_function(
+        FunctionName=HOOK, Runtime="python3.12", Role=role, Handler="hook.handler", Code={"ZipFile": package.getvalue()}
+    )
+    return HOOK
+
+
 def _set_alarm(state: str) -> Callable[[], None]:
     import boto3
 
@@ -117,9 +149,9 @@ def run_demo() -> int:
             "GITHUB_ACTOR": "demo",
         }
         steps = (
-            ("1/5 first deploy: the function is created, version 1 published, alias 'live' created", None),
-            ("2/5 the same code again: nothing is published, the version is reused", None),
-            ("3/5 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
+            ("1/6 first deploy: the function is created, version 1 published, alias 'live' created", None),
+            ("2/6 the same code again: nothing is published, the version is reused", None),
+            ("3/6 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
         )
         print(f"Sandbox AWS (moto + fidelity layer) at {sandbox.endpoint}; no real AWS is reachable.\n")
         for title, change in steps:
@@ -131,7 +163,7 @@ def run_demo() -> int:
                 return code
         _set_alarm("create")
         canary = {**inputs, "strategy": "Canary10Percent5Minutes", "alarms": ALARM, "health-interval": "30"}
-        print("\n━━ Demo 4/5 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
+        print("\n━━ Demo 4/6 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
         _append(workspace, "\n# canary release\n")
         clock = DemoClock()
         clock.at(100, _set_alarm("ALARM"))
@@ -139,12 +171,28 @@ def run_demo() -> int:
         if code != 1:
             print("error: the failing canary should have been rolled back")
             return 1
-        print("\n━━ Demo 5/5 the same release with the alarm quiet: the canary bakes healthy and is promoted")
+        print("\n━━ Demo 5/6 the same release with the alarm quiet: the canary bakes healthy and is promoted")
         _set_alarm("OK")()
         code, _ = run_pipeline(canary, env, io, clock=DemoClock())
         if code != 0:
             return code
-    print("\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted.")
+        print("\n━━ Demo 6/6 the next release through AWS CodeDeploy: a pre-traffic hook, 10%, then the rest")
+        _append(workspace, "\n# through CodeDeploy\n")
+        handed = {
+            **inputs,
+            "engine": "codedeploy",
+            "strategy": "Canary10Percent5Minutes",
+            "codedeploy-application": CODEDEPLOY_APP,
+            "codedeploy-group": CODEDEPLOY_GROUP,
+            "before-traffic-hook": _create_codedeploy(inputs["role"]),
+            "health-interval": "1",
+        }
+        code, _ = run_pipeline(handed, env, io)
+        if code != 0:
+            return code
+    print(
+        "\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted → CodeDeploy canary."
+    )
     return 0
 
 
