@@ -1,0 +1,72 @@
+"""Every AWS boundary the pipeline uses, made from one session and sharing one call log."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from .cloudwatch import CloudWatchGateway
+from .codedeploy import CodeDeployGateway
+from .errors import READ_TIMEOUT
+from .lambda_lifecycle import LambdaGateway
+from .s3 import S3Gateway
+from .session import CallLog, LazyClient, WebIdentity, client_config, open_session
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every AWS boundary the pipeline uses, sharing one call log."""
+
+    lambda_: LambdaGateway
+    cloudwatch: CloudWatchGateway
+    codedeploy: CodeDeployGateway
+    s3: S3Gateway
+
+    @property
+    def calls(self) -> CallLog:
+        return self.lambda_.calls
+
+    @classmethod
+    def connect(
+        cls,
+        region: str,
+        wait_timeout: float,
+        log: Callable[[str], None] = lambda _: None,
+        poll_delay: float = 1.0,
+        read_timeout: float = READ_TIMEOUT,
+        identity: WebIdentity | None = None,
+        mask: Callable[[str], None] = lambda _: None,
+    ) -> Services:
+        return cls.on(open_session(region, identity, mask, log), wait_timeout, log, poll_delay, read_timeout)
+
+    @classmethod
+    def on(
+        cls,
+        session: boto3.session.Session,
+        wait_timeout: float,
+        log: Callable[[str], None] = lambda _: None,
+        poll_delay: float = 1.0,
+        read_timeout: float = READ_TIMEOUT,
+        lock: threading.Lock | None = None,
+    ) -> Services:
+        """Clients of one session (a fleet shares one: one role assumed, one credential refresh).
+        Only Lambda's client is made now; the others when first used, so a run pays start-up
+        only for what it needs. Sessions are not thread-safe: ``lock`` guards a shared one."""
+        config = client_config(read_timeout)
+        guard = lock or threading.Lock()
+        with guard:
+            lambda_ = LambdaGateway(session.client("lambda", config=config), wait_timeout, poll_delay, log)
+
+        def later(name: str) -> Any:
+            return LazyClient(lambda: session.client(name, config=config), lambda_.calls, guard)
+
+        return cls(
+            lambda_=lambda_,
+            cloudwatch=CloudWatchGateway(later("cloudwatch")),
+            codedeploy=CodeDeployGateway(later("codedeploy")),
+            s3=S3Gateway(later("s3")),
+        )
