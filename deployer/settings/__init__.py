@@ -1,0 +1,216 @@
+"""Inputs -> one frozen, validated ``Settings`` (the pipeline's first stage).
+
+Contract: ``load_settings(inputs, env)`` takes the action's inputs by id (the same ids
+as action.yml and the CLI's ``--flags``; empty means "not given") and the process
+environment, and either returns a ``Settings`` or raises ``DeployError`` listing
+*every* problem found. Nothing here talks to AWS, so every user error surfaces before
+the first mutating call. Environment values never appear in a problem's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DeployError
+from ..limits import snapstart_problem
+from ..masking import values_to_mask
+from ..naming import alias_from_ref, alias_problem, ref_from_env
+from ..ownership import Owner
+from .context import CommentTarget, GitContext, OidcCredentials, _read_comment, _read_credentials, _read_owner, pull_request_number
+from .fleet import FleetSettings, load_fleet_settings
+from .function import FunctionSettings, _read_function, environment_problems, parse_environment
+from .inputs import (
+    _REGION,
+    ALWAYS_EXCLUDED,
+    API_FIELDS,
+    COMMANDS,
+    DEFAULT_PRUNE_GRACE,
+    DEFAULT_WAIT_TIMEOUT,
+    DEFAULTS,
+    ENGINES,
+    ENVIRONMENT_MODES,
+    FUNCTION_URLS,
+    INPUT_IDS,
+    PLAIN_NAME_MAX,
+    S3_PREFIX_MAX,
+    _boolean,
+    _choice,
+    _integer_in,
+    _lines,
+    _Reader,
+    _seconds_between,
+    inputs_from_env,
+)
+from .rollout import RolloutSettings, _read_rollout
+from .workspace import _read_requirements, _read_source
+
+
+@dataclass(frozen=True)
+class Settings:
+    function_name: str
+    source: Path
+    exclude: tuple[str, ...]
+    requirements: Path | None
+    function: FunctionSettings
+    alias: str
+    dry_run: bool
+    region: str
+    wait_timeout: int
+    git: GitContext
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
+    function_url: str = "none"  # none | aws-iam | public
+    keep_versions: int = 0  # 0: prune nothing
+    credentials: OidcCredentials | None = None  # None: the ambient AWS credentials
+    comment: CommentTarget | None = None  # None: no pull-request comment
+    comment_skipped: str = ""  # why a comment that was asked for will not be written
+    s3_bucket: str | None = None  # None: the zip goes to Lambda directly (50 MB at most)
+    s3_key_prefix: str = "lambda-deploy/"
+    prune_grace: float = DEFAULT_PRUNE_GRACE  # seconds: younger versions are never pruned
+    owner: Owner | None = None  # the pull request or branch this run is for; None outside GitHub
+    alias_derived: bool = False  # the alias comes from the ref (a preview), not from input 'alias'
+
+    @property
+    def alias_marker(self) -> str | None:
+        """The ownership marker an alias this run creates carries: a derived alias's, and any
+        alias a pull request creates (so that its cleanup may delete it)."""
+        if self.owner is None or not (self.alias_derived or self.owner.pull_request is not None):
+            return None
+        return self.owner.marker
+
+    @property
+    def command(self) -> str:
+        return self.rollout.command
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must be masked before anything is printed (the rule: ``masking``)."""
+        tokens = [self.credentials.request_token] if self.credentials else []
+        tokens += [self.comment.token] if self.comment else []
+        return values_to_mask(self.function.environment, tokens)
+
+
+def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
+    given = reader.given("alias")
+    if given is not None:
+        problem = alias_problem(given)
+        if problem:
+            reader.fail("alias", f"'{given}' {problem}", "use 1-128 letters, digits, '-' or '_', not all digits")
+        return given
+    ref = ref_from_env(env)
+    derived = alias_from_ref(ref)
+    if not derived:
+        reader.fail(
+            "alias",
+            "is not given and cannot be derived from the git ref" + (f" '{ref}'" if ref else ""),
+            "set alias (for example: live)",
+        )
+    return derived
+
+
+def _read_region(reader: _Reader, env: Mapping[str, str]) -> str:
+    region = reader.given("aws-region") or env.get("AWS_REGION", "") or env.get("AWS_DEFAULT_REGION", "")
+    if not region:
+        reader.fail(
+            "aws-region", "no region given and neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set aws-region (for example: eu-west-1)"
+        )
+    elif not _REGION.match(region):
+        reader.fail("aws-region", f"'{region}' is not an AWS region name", "for example: us-east-1, eu-west-1")
+    return region
+
+
+def _read_function_name(reader: _Reader) -> str:
+    if reader.given("function-name") is None:
+        reader.fail("function-name", "is required", "give the function's name or ARN")
+        return ""
+    name = reader.api_text("function-name")
+    if name is not None and ":" not in name and len(name) > PLAIN_NAME_MAX:
+        # The model's 140 is for an ARN; a plain name may have 64 characters.
+        reader.fail("function-name", f"is {len(name)} characters long; a function name may have {PLAIN_NAME_MAX}")
+    return name or ""
+
+
+def _read_prune_grace(reader: _Reader) -> float:
+    value = reader.parse("prune-grace", _seconds_between(0, 30 * 24 * 3600))
+    return DEFAULT_PRUNE_GRACE if value is None else value
+
+
+def _key_prefix(value: str) -> str:
+    if len(value) > S3_PREFIX_MAX or value.startswith("/"):
+        raise ValueError(f"'{value[:40]}' is not a usable S3 key prefix: at most {S3_PREFIX_MAX} characters, not starting with '/'")
+    return value
+
+
+def _check_production_combinations(reader: _Reader, settings: Settings) -> None:
+    if settings.rollout.previous_alias is not None and settings.rollout.previous_alias == settings.alias:
+        reader.fail("previous-alias", f"is alias '{settings.alias}' itself", "name another alias, for example: previous")
+    runtime = settings.function.runtime
+    if settings.function.snapstart and runtime and (problem := snapstart_problem(runtime)):
+        reader.fail("snapstart", problem)
+
+
+def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
+    """Validate every input at once; raise ``DeployError`` listing all problems."""
+    reader = _Reader(inputs)
+    base = Path(env.get("GITHUB_WORKSPACE") or ".")
+    git = GitContext.from_env(env)
+    comment, comment_skipped = _read_comment(reader, env, git)
+    rollout = _read_rollout(reader)
+    # Only a deploy packages code; promote, rollback and cleanup need no checkout.
+    packages = rollout.command == "deploy"
+    source = _read_source(reader, base) if packages else base / reader.raw("source")
+    settings = Settings(
+        function_name=_read_function_name(reader),
+        source=source,
+        exclude=tuple(_lines(reader.raw("exclude"))),
+        requirements=_read_requirements(reader, base, source) if packages else None,
+        function=_read_function(reader),
+        alias=_read_alias(reader, env),
+        dry_run=bool(reader.parse("dry-run", _boolean)),
+        region=_read_region(reader, env),
+        wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
+        git=git,
+        rollout=rollout,
+        function_url=reader.parse("function-url", _choice(FUNCTION_URLS)) or "none",
+        keep_versions=reader.parse("keep-versions", _integer_in(0, 10_000, "versions")) or 0,
+        credentials=_read_credentials(reader, env, git),
+        comment=comment,
+        comment_skipped=comment_skipped,
+        s3_bucket=reader.api_text("s3-bucket"),
+        s3_key_prefix=reader.parse("s3-key-prefix", _key_prefix) or "",
+        prune_grace=_read_prune_grace(reader),
+        owner=_read_owner(env, git),
+        alias_derived=reader.given("alias") is None,
+    )
+    _check_production_combinations(reader, settings)
+    if settings.command == "list":
+        reader.fail("command", "list only applies with config", "give the deploy file in config")
+    if reader.problems:
+        raise DeployError(*reader.problems)
+    return settings
+
+
+__all__ = [
+    "ALWAYS_EXCLUDED",
+    "API_FIELDS",
+    "COMMANDS",
+    "DEFAULTS",
+    "ENGINES",
+    "ENVIRONMENT_MODES",
+    "FUNCTION_URLS",
+    "INPUT_IDS",
+    "CommentTarget",
+    "FleetSettings",
+    "FunctionSettings",
+    "GitContext",
+    "OidcCredentials",
+    "RolloutSettings",
+    "Settings",
+    "environment_problems",
+    "inputs_from_env",
+    "load_fleet_settings",
+    "load_settings",
+    "parse_environment",
+    "pull_request_number",
+]

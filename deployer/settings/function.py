@@ -1,0 +1,140 @@
+"""Inputs that configure the function: handler, runtime, role, memory, timeout, description,
+layers, environment (KEY=VALUE lines or a bounded YAML/JSON mapping; values never echoed),
+tags, SnapStart, reserved concurrency, and every row of the configuration surface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..bounded import load_yaml
+from ..limits import (
+    ENV_TOTAL_BYTES,
+    RESERVED_ENV_KEYS,
+    RESERVED_ENV_PREFIX,
+    api_field,
+    full_match,
+)
+from .inputs import (
+    _KEY_VALUE_LINE,
+    ENVIRONMENT_MODES,
+    MAX_LAYERS,
+    REMOVE,
+    _boolean,
+    _choice,
+    _key_value_lines,
+    _lines,
+    _Reader,
+    _scalar_text,
+)
+
+# The YAML/JSON form of `environment`: a flat mapping of names to scalars.
+ENVIRONMENT_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "boolean"]},
+}
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """Desired function configuration; ``None`` means "not given, leave as is"."""
+
+    handler: str | None = None
+    runtime: str | None = None
+    role: str | None = None
+    architecture: str | None = None
+    memory: int | None = None
+    timeout: int | None = None
+    description: str | None = None
+    layers: tuple[str, ...] | None = None
+    environment: Mapping[str, str] | None = None
+    environment_mode: str = "merge"
+    tags: Mapping[str, str] = field(default_factory=dict)
+    snapstart: bool | None = None
+    reserved_concurrency: int | None = None  # function-wide; see remove_reserved_concurrency
+    remove_reserved_concurrency: bool = False  # reserved-concurrency: none
+
+
+def parse_environment(value: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines, or a YAML/JSON mapping (validated with jsonschema)."""
+    lines = _lines(value)
+    if lines and all(_KEY_VALUE_LINE.match(line) for line in lines):
+        return _key_value_lines(value, "variable")
+    try:
+        loaded = load_yaml(value)  # bounded: no aliases, no deep nesting
+    except yaml.YAMLError:
+        raise ValueError("is neither KEY=VALUE lines nor a YAML/JSON mapping") from None
+    import jsonschema  # here, not at the top: most runs never need it, and it costs start-up
+
+    try:
+        jsonschema.validate(loaded, ENVIRONMENT_SCHEMA)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        detail = f"the value of '{where}' must be a string, number or boolean" if where else "it must be a mapping"
+        raise ValueError(f"is not a flat mapping of names to values: {detail}") from None
+    return {str(k): _scalar_text(v) for k, v in loaded.items()}
+
+
+def environment_problems(variables: Mapping[str, str]) -> list[str]:
+    """What Lambda would refuse in a complete set of variables (names only, never values)."""
+    name_pattern = api_field("lambda", "EnvironmentVariableName").pattern
+    problems = []
+    for key in variables:
+        if key in RESERVED_ENV_KEYS or key.startswith(RESERVED_ENV_PREFIX):
+            problems.append(f"'{key}' is reserved by Lambda and cannot be set; rename it")
+        elif not full_match(name_pattern, key):
+            problems.append(f"'{key}' is not a valid name: start with a letter, then letters, digits or '_' (at least 2 characters)")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
+    if size > ENV_TOTAL_BYTES:
+        problems.append(f"the variables take {size} bytes; Lambda allows {ENV_TOTAL_BYTES} bytes of names and values in total")
+    return problems
+
+
+def _read_environment(reader: _Reader) -> dict[str, str] | None:
+    variables = reader.parse("environment", parse_environment)
+    if variables is None:
+        return None
+    for problem in environment_problems(variables):
+        reader.fail("environment", problem)
+    return variables
+
+
+def _read_tags(reader: _Reader) -> dict[str, str]:
+    tags = reader.parse("tags", lambda v: _key_value_lines(v, "tag")) or {}
+    for key, value in tags.items():
+        if key.lower().startswith("aws:"):
+            reader.fail("tags", f"tag '{key}' uses the reserved 'aws:' prefix")
+        elif len(key) > 128 or len(value) > 256:
+            reader.fail("tags", f"tag '{key}' is too long", "keys may have 128 characters, values 256")
+    return tags
+
+
+def _read_layers(reader: _Reader) -> tuple[str, ...] | None:
+    if reader.given("layers") is None:
+        return None
+    layers = reader.api_lines("layers")
+    if len(layers) > MAX_LAYERS:
+        reader.fail("layers", f"{len(layers)} layers given; Lambda allows at most {MAX_LAYERS}")
+    return layers
+
+
+def _read_function(reader: _Reader) -> FunctionSettings:
+    return FunctionSettings(
+        handler=reader.api_text("handler"),
+        runtime=reader.api_text("runtime"),
+        role=reader.api_text("role"),
+        architecture=reader.api_text("architecture"),
+        memory=reader.api_number("memory"),
+        timeout=reader.api_number("timeout"),
+        description=reader.api_text("description"),
+        layers=_read_layers(reader),
+        environment=_read_environment(reader),
+        environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
+        tags=_read_tags(reader),
+        snapstart=reader.parse("snapstart", _boolean),
+        reserved_concurrency=None if reader.raw("reserved-concurrency") == REMOVE else reader.api_number("reserved-concurrency"),
+        remove_reserved_concurrency=reader.raw("reserved-concurrency") == REMOVE,
+    )

@@ -1,0 +1,341 @@
+"""The action's inputs as data (ids, defaults, API members, examples) and the reader that
+validates them one by one, collecting every problem instead of stopping at the first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from ..bounded import load_json
+from ..errors import Problem
+from ..limits import (
+    DOCUMENTED_MAX_TIMEOUT,
+    ApiField,
+    api_field,
+)
+from ..schedule import parse_duration, parse_weight
+
+T = TypeVar("T")
+
+
+ENVIRONMENT_MODES = ("merge", "replace")
+
+
+ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
+
+
+DEFAULT_WAIT_TIMEOUT = 300
+
+
+DEFAULT_PRUNE_GRACE = 3600.0
+
+
+MAX_LAYERS = 5
+
+
+PLAIN_NAME_MAX = 64
+
+
+REMOVE = "none"  # reserved-concurrency: none removes it
+
+
+S3_PREFIX_MAX = 900  # S3Key allows 1024; the prefix leaves room for the hash and ".zip"
+
+
+MAX_PARALLEL = 32
+
+
+MAX_DEPLOYMENT_ALARMS = 10  # CodeDeploy's limit on the alarms of a deployment (overrideAlarmConfiguration)
+
+
+MAX_PROVISIONED = 100_000  # above any account's concurrency; Lambda itself refuses what the account lacks
+
+
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
+
+
+_KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
+
+
+# Defaults as action.yml declares them; a test keeps the two in step.
+DEFAULTS: Mapping[str, str] = {
+    "source": ".",
+    "environment-mode": "merge",
+    "dry-run": "false",
+    "wait-timeout": str(DEFAULT_WAIT_TIMEOUT),
+    "strategy": "all-at-once",
+    "command": "deploy",
+    "min-invocations": "20",
+    "health-interval": "10",
+    "engine": "native",
+    "function-url": "none",
+    "keep-versions": "0",
+    "audience": "sts.amazonaws.com",
+    "comment": "false",
+    "s3-key-prefix": "lambda-deploy/",
+    "max-parallel": "4",
+    "fail-fast": "false",
+    "prune-grace": "1h",
+}
+
+
+COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list")
+
+
+FUNCTION_URLS = ("none", "aws-iam", "public")
+
+
+DEFAULT_ROLE_DURATION = 3600
+
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
+
+ENGINES = ("native", "codedeploy")
+
+
+# Every input id the action accepts, in the order the README documents them.
+INPUT_IDS = (
+    "function-name",
+    "source",
+    "exclude",
+    "requirements",
+    "handler",
+    "runtime",
+    "role",
+    "architecture",
+    "memory",
+    "timeout",
+    "description",
+    "layers",
+    "environment",
+    "environment-mode",
+    "tags",
+    "alias",
+    "dry-run",
+    "aws-region",
+    "wait-timeout",
+    "strategy",
+    "canary-weight",
+    "command",
+    "to-version",
+    "alarms",
+    "max-error-rate",
+    "min-invocations",
+    "health-interval",
+    "smoke-payload",
+    "smoke-expect",
+    "engine",
+    "codedeploy-application",
+    "codedeploy-group",
+    "before-traffic-hook",
+    "after-traffic-hook",
+    "function-url",
+    "keep-versions",
+    "prune-grace",
+    "role-to-assume",
+    "role-session-name",
+    "role-duration-seconds",
+    "audience",
+    "github-token",
+    "comment",
+    "provisioned-concurrency",
+    "reserved-concurrency",
+    "snapstart",
+    "s3-bucket",
+    "s3-key-prefix",
+    "config",
+    "only",
+    "max-parallel",
+    "fail-fast",
+    "previous-alias",
+)
+
+
+# Inputs that reach an AWS API as they are: each value is checked against that member's
+# length, range, pattern and allowed values in botocore's service model. List inputs
+# (layers, alarms) are checked line by line.
+API_FIELDS: Mapping[str, tuple[str, str]] = {
+    "function-name": ("lambda", "FunctionName"),
+    "handler": ("lambda", "Handler"),
+    "runtime": ("lambda", "Runtime"),
+    "role": ("lambda", "RoleArn"),
+    "architecture": ("lambda", "Architecture"),
+    "memory": ("lambda", "MemorySize"),
+    "timeout": ("lambda", "Timeout"),
+    "description": ("lambda", "Description"),
+    "layers": ("lambda", "LayerVersionArn"),
+    "alias": ("lambda", "Alias"),
+    "to-version": ("lambda", "Version"),
+    "alarms": ("cloudwatch", "AlarmName"),
+    "codedeploy-application": ("codedeploy", "ApplicationName"),
+    "codedeploy-group": ("codedeploy", "DeploymentGroupName"),
+    "before-traffic-hook": ("lambda", "FunctionName"),
+    "after-traffic-hook": ("lambda", "FunctionName"),
+    "role-to-assume": ("sts", "arnType"),
+    "role-session-name": ("sts", "roleSessionNameType"),
+    "role-duration-seconds": ("sts", "roleDurationSecondsType"),
+    "reserved-concurrency": ("lambda", "ReservedConcurrentExecutions"),
+    "previous-alias": ("lambda", "Alias"),
+    "s3-bucket": ("lambda", "S3Bucket"),
+}
+
+
+# Where a botocore release leaves a maximum out of its model, Lambda's documented one.
+DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
+
+
+UNITS = {"memory": "MB", "timeout": "seconds", "role-duration-seconds": "seconds"}
+
+
+EXAMPLES = {
+    "function-name": "orders-api, or arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
+    "handler": "app.handler",
+    "role": "arn:aws:iam::123456789012:role/my-role",
+    "layers": "arn:aws:lambda:eu-west-1:123456789012:layer:NAME:VERSION",
+    "to-version": "41",
+    "before-traffic-hook": "CodeDeployHook_orders_api_pretraffic",
+    "after-traffic-hook": "CodeDeployHook_orders_api_posttraffic",
+    "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
+    "role-session-name": "deploy-orders-4242",
+    "s3-bucket": "my-deploy-artifacts",
+}
+
+
+class _Reader:
+    """Reads inputs one by one, collecting every problem instead of stopping at one."""
+
+    def __init__(self, inputs: Mapping[str, str]) -> None:
+        self._inputs = inputs
+        self.problems: list[Problem] = []
+
+    def raw(self, name: str) -> str:
+        value = self._inputs.get(name, "")
+        return value.strip() if value.strip() else DEFAULTS.get(name, "")
+
+    def given(self, name: str) -> str | None:
+        value = self.raw(name)
+        return value or None
+
+    def fail(self, name: str, what: str, hint: str = "") -> None:
+        self.problems.append(Problem(what, f"input '{name}'", hint))
+
+    def parse(self, name: str, convert: Callable[[str], T], hint: str = "") -> T | None:
+        """Apply ``convert`` to a given value; a ValueError becomes a problem."""
+        value = self.given(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except ValueError as exc:
+            self.fail(name, str(exc), hint)
+            return None
+
+    def api_text(self, name: str) -> str | None:
+        """A given value checked against its API member (see ``API_FIELDS``)."""
+        return self.parse(name, lambda value: str(_field(name).check(value)), _example(name))
+
+    def api_number(self, name: str) -> int | None:
+        return self.parse(name, lambda value: int(_field(name).check(value, UNITS.get(name, ""))))
+
+    def api_lines(self, name: str) -> tuple[str, ...]:
+        """A list input, each line checked against the API member."""
+        lines = tuple(_lines(self.raw(name)))
+        for line in lines:
+            try:
+                _field(name).check(line)
+            except ValueError as exc:
+                self.fail(name, str(exc), _example(name))
+        return lines
+
+
+def _example(name: str) -> str:
+    return f"for example: {EXAMPLES[name]}" if name in EXAMPLES else ""
+
+
+def _field(name: str) -> ApiField:
+    service, shape = API_FIELDS[name]
+    return api_field(service, shape, DOCUMENTED_MAX.get(name))
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(f"'{value}' is not a boolean; use true or false")
+    return lowered == "true"
+
+
+def _integer_in(low: float, high: float, unit: str) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a whole number of {unit}") from None
+        if not low <= number <= high:
+            raise ValueError(f"{number} is outside the allowed range {low:g}..{high:g} {unit}")
+        return number
+
+    return convert
+
+
+def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"'{value}' is not one of: {', '.join(allowed)}")
+        return value
+
+    return convert
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def _key_value_lines(value: str, what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for number, line in enumerate(_lines(value), start=1):
+        match = _KEY_VALUE_LINE.match(line)
+        if not match:
+            # Never echo the line: it may hold a secret value.
+            raise ValueError(f"line {number} is not KEY=VALUE")
+        key, val = match.group(1), match.group(2).strip()
+        if key in result:
+            raise ValueError(f"{what} '{key}' is given twice (line {number})")
+        result[key] = val
+    return result
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json(value: str) -> Any:
+    return load_json(value)
+
+
+def _json_text(value: str) -> str:
+    _json(value)
+    return value
+
+
+def _rate(value: str) -> float:
+    """An error rate: ``2%`` or ``0.02``; ``0%`` means any error at all fails the gate."""
+    return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
+
+
+def _seconds_between(low: float, high: float) -> Callable[[str], float]:
+    def convert(value: str) -> float:
+        seconds = parse_duration(value)
+        if not low <= seconds <= high:
+            raise ValueError(f"{value} is outside the allowed range {low:g}..{high:g} seconds")
+        return seconds
+
+    return convert
+
+
+def inputs_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The runner's ``INPUT_<ID>`` variables, keyed by input id (hyphens kept)."""
+    return {key[len("INPUT_") :].lower(): value for key, value in env.items() if key.startswith("INPUT_")}

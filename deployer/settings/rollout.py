@@ -1,0 +1,133 @@
+"""Inputs that say how traffic moves: strategy, canary weight, promote/rollback targets,
+health gates, smoke tests and the CodeDeploy engine, and the combinations that conflict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..naming import alias_problem
+from ..schedule import ALL_AT_ONCE, Strategy, parse_canary_weight, parse_strategy
+from .inputs import (
+    COMMANDS,
+    ENGINES,
+    MAX_DEPLOYMENT_ALARMS,
+    MAX_PROVISIONED,
+    _choice,
+    _integer_in,
+    _json,
+    _json_text,
+    _rate,
+    _Reader,
+    _seconds_between,
+)
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """How traffic moves to the new version, and what proves it healthy."""
+
+    command: str = "deploy"
+    strategy: Strategy = ALL_AT_ONCE
+    canary_weight: float | None = None  # one-shot canary: shift this share, then stop
+    to_version: str | None = None
+    to_alias: str | None = None  # rollback to wherever this alias points (blue/green: previous)
+    previous_alias: str | None = None  # keeps the version the main alias leaves
+    provisioned_concurrency: int | None = None  # on the alias; 0 removes it
+    alarms: tuple[str, ...] = ()
+    max_error_rate: float | None = None
+    min_invocations: int = 20
+    health_interval: float = 10.0
+    smoke_payload: str | None = None  # JSON text, sent as is
+    smoke_expect: Any = None  # parsed JSON that the smoke response must contain
+    engine: str = "native"
+    codedeploy_application: str | None = None
+    codedeploy_group: str | None = None
+    before_traffic_hook: str | None = None
+    after_traffic_hook: str | None = None
+
+
+def _read_rollout(reader: _Reader) -> RolloutSettings:
+    strategy = reader.parse("strategy", parse_strategy) or ALL_AT_ONCE
+    to_version, to_alias = _read_rollback_target(reader)
+    rollout = RolloutSettings(
+        command=reader.parse("command", _choice(COMMANDS)) or "deploy",
+        strategy=strategy,
+        canary_weight=reader.parse("canary-weight", parse_canary_weight),
+        to_version=to_version,
+        to_alias=to_alias,
+        previous_alias=reader.api_text("previous-alias"),
+        provisioned_concurrency=reader.parse("provisioned-concurrency", _integer_in(0, MAX_PROVISIONED, "environments")),
+        alarms=reader.api_lines("alarms"),
+        max_error_rate=reader.parse("max-error-rate", _rate),
+        min_invocations=reader.parse("min-invocations", _integer_in(1, 10**9, "invocations")) or 20,
+        health_interval=reader.parse("health-interval", _seconds_between(1, 3600)) or 10.0,
+        smoke_payload=reader.parse("smoke-payload", _json_text),
+        smoke_expect=reader.parse("smoke-expect", _json),
+        engine=reader.parse("engine", _choice(ENGINES)) or "native",
+        codedeploy_application=reader.api_text("codedeploy-application"),
+        codedeploy_group=reader.api_text("codedeploy-group"),
+        before_traffic_hook=reader.api_text("before-traffic-hook"),
+        after_traffic_hook=reader.api_text("after-traffic-hook"),
+    )
+    _check_rollout_combinations(reader, rollout)
+    return rollout
+
+
+def _read_rollback_target(reader: _Reader) -> tuple[str | None, str | None]:
+    """``to-version``: a published version number, or an alias whose version to go back to."""
+    value = reader.given("to-version")
+    if value is None:
+        return None, None
+    if not value.isdigit():
+        problem = alias_problem(value)
+        if problem:
+            reader.fail(
+                "to-version", f"'{value}' is neither a version number nor an alias name: it {problem}", "for example: 41, or previous"
+            )
+        return None, value
+    version = reader.api_text("to-version")
+    if version is not None and int(version) < 1:
+        reader.fail("to-version", f"'{version}' is not a published version number (1, 2, 3, ...)")
+    return version, None
+
+
+def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> None:
+    if rollout.canary_weight is not None and rollout.strategy.gradual:
+        reader.fail(
+            "canary-weight",
+            "cannot be combined with a gradual strategy",
+            "use canary-weight for a manually promoted canary, or strategy, not both",
+        )
+    if (rollout.to_version or rollout.to_alias) is not None and rollout.command != "rollback":
+        reader.fail("to-version", f"only applies to command: rollback (the command is {rollout.command})")
+    if rollout.smoke_expect is not None and rollout.smoke_payload is None:
+        reader.fail("smoke-expect", "needs smoke-payload", "give the event to invoke the new version with")
+    codedeploy_only = {
+        "codedeploy-application": rollout.codedeploy_application,
+        "codedeploy-group": rollout.codedeploy_group,
+        "before-traffic-hook": rollout.before_traffic_hook,
+        "after-traffic-hook": rollout.after_traffic_hook,
+    }
+    if rollout.engine == "codedeploy":
+        for name in ("codedeploy-application", "codedeploy-group"):
+            if not codedeploy_only[name]:
+                reader.fail(name, "is required with engine: codedeploy", "name the CodeDeploy application and deployment group")
+        if rollout.strategy.codedeploy_config is None:
+            reader.fail(
+                "strategy",
+                f"'{rollout.strategy.name}' has no CodeDeploy configuration",
+                "engine: codedeploy takes a preset such as Canary10Percent5Minutes",
+            )
+        if rollout.canary_weight is not None:
+            reader.fail("canary-weight", "is not available with engine: codedeploy", "CodeDeploy shifts traffic by its own schedule")
+        if len(rollout.alarms) > MAX_DEPLOYMENT_ALARMS:
+            reader.fail(
+                "alarms",
+                f"{len(rollout.alarms)} alarms given; a CodeDeploy deployment takes at most {MAX_DEPLOYMENT_ALARMS}",
+                "keep the 10 that matter most, or combine them into a composite alarm",
+            )
+    else:
+        for name, value in codedeploy_only.items():
+            if value:
+                reader.fail(name, "only applies to engine: codedeploy")
