@@ -15,13 +15,6 @@ from tests.e2e.runner import create_inputs, github_env, run_action
 
 
 @pytest.fixture
-def fast(sandbox: Sandbox) -> Sandbox:
-    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
-    yield sandbox  # type: ignore[misc]
-    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
-
-
-@pytest.fixture
 def create(role_arn: str) -> dict[str, str]:
     return create_inputs(role_arn)
 

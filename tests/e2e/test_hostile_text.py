@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 
 from deployer.sandbox import REGION, Sandbox
 from tests.conftest import create_alarm
@@ -37,13 +36,6 @@ def assert_inert(run: ActionRun) -> None:
         assert command.name != "set-output" and not command.data.startswith(("999", "PWNED")), command.line
         assert "PWNED" not in "".join(command.properties.values()) or command.name == "error", command.line
     assert run.outputs.get("version", "") != "999-PWNED" and run.outputs.get("status", "") != "PWNED-legacy"
-
-
-@pytest.fixture
-def fast(sandbox: Sandbox) -> Sandbox:
-    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
-    yield sandbox  # type: ignore[misc]
-    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
 
 
 def test_a_deploy_echoes_hostile_values_inertly(fast: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:

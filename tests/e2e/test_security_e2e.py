@@ -24,13 +24,6 @@ from tests.e2e.runner import ActionRun, create_inputs, github_env, run_action
 PRODUCTION = "live"
 
 
-@pytest.fixture
-def fast(sandbox: Sandbox) -> Sandbox:
-    sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
-    yield sandbox  # type: ignore[misc]
-    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
-
-
 def pull_request(tmp_path: Path, number: int, branch: str, action: str = "opened") -> dict[str, str]:
     """The runner's environment for a pull_request event from ``branch``."""
     path = tmp_path / f"event-{number}-{action}.json"
