@@ -21,7 +21,7 @@ RUN python3 -m pip install --quiet --target /app --require-hashes --no-deps -r /
  && rm -rf /tmp/requirements.lock /app/bin \
  && cd /app/botocore/data \
  && find . -mindepth 1 -maxdepth 1 -type d \
-      ! -name lambda ! -name sts ! -name s3 ! -name cloudwatch ! -name codedeploy \
+      ! -name lambda ! -name sts ! -name s3 ! -name cloudwatch ! -name codedeploy ! -name ecr ! -name logs \
       ! -name iam ! -name sso ! -name sso-oidc -exec rm -rf {} +
 
 COPY deployer /app/deployer

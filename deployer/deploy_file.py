@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from . import surface
 from .bounded import MAX_DEPLOY_FILE_BYTES, TooComplex, load_yaml
 from .contract import declared_inputs
 from .errors import DeployError, Problem
@@ -59,7 +60,24 @@ _INPUT_NAMED = re.compile(r"^input '([a-z0-9-]+)'")
 Path_ = tuple[str | int, ...]
 
 
+def _surface_schema(row: surface.Row) -> dict[str, Any]:
+    """A configuration row's schema, from its form and the model's allowed values."""
+    text: dict[str, Any] = {"type": "string"}
+    if row.form in surface.LIST_FORMS:
+        return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
+    if row.form == "integer":
+        return {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
+    if row.form == "boolean":
+        return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+    enum = api_field("lambda", surface.member_shape(row.path).name).enum
+    if enum:
+        return {"enum": [*enum, *([surface.REMOVE] if row.removable else [])]}
+    return text
+
+
 def _key_schema(key: str) -> dict[str, Any]:
+    if key in surface.BY_INPUT:
+        return _surface_schema(surface.BY_INPUT[key])
     text: dict[str, Any] = {"type": "string"}
     if key in INTEGER_KEYS:
         return {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
@@ -67,6 +85,8 @@ def _key_schema(key: str) -> dict[str, Any]:
         return {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]}
     if key == "snapstart":
         return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+    if key == "function-url-cors":
+        return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
     if key in LIST_KEYS:
         return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
     if key in MAPPING_KEYS:
@@ -82,6 +102,8 @@ def _key_schema(key: str) -> dict[str, Any]:
         "environment-mode": ENVIRONMENT_MODES,
         "engine": ENGINES,
         "function-url": FUNCTION_URLS,
+        "package-type": api_field("lambda", "PackageType").enum,
+        "function-url-invoke-mode": api_field("lambda", "InvokeMode").enum,
     }
     return {"enum": list(enums[key])} if key in enums else text
 

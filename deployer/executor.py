@@ -39,6 +39,7 @@ from .model import (
     ReuseVersion,
     RevokeUrlPermissions,
     RolloutOutcome,
+    SetCodeSigning,
     SetProvisionedConcurrency,
     SetReservedConcurrency,
     ShiftTraffic,
@@ -205,6 +206,8 @@ class Executor:
                 progress.previous = (previous, leaving)
             case SetReservedConcurrency(wanted=wanted):
                 self._aws.set_reserved(name, wanted)
+            case SetCodeSigning(wanted=arn):
+                self._aws.set_code_signing(name, arn)
             case SetProvisionedConcurrency(alias=alias, wanted=wanted):
                 self._aws.set_provisioned(name, alias, wanted)
             case SmokeTest() | ShiftTraffic() | OpenCanary() | HandOffToCodeDeploy():
@@ -269,8 +272,8 @@ class Executor:
     def _lifecycle(self, step: Step, name: str, progress: _Progress) -> None:
         """The preview's URL and permissions, cleanup, and pruning."""
         match step:
-            case EnsureFunctionUrl(alias=alias, auth_type=auth_type, current=current):
-                progress.url = self._aws.ensure_function_url(name, alias, auth_type, exists=current is not None).url
+            case EnsureFunctionUrl(alias=alias, auth_type=auth_type, current=current, cors=cors, invoke_mode=mode):
+                progress.url = self._aws.ensure_function_url(name, alias, auth_type, current is not None, cors, mode).url
                 self._log(f"function URL of alias {alias}: {progress.url}")
             case GrantPublicUrl(alias=alias, statements=statements):
                 for statement in statements:
@@ -365,7 +368,7 @@ def interruption(plan: Plan, index: int, version: str) -> Problem:
             state = f"the function may have been created with the new code, unpublished; {untouched}"
         case UpdateCode():
             state = f"$LATEST may hold the new code, uploaded but not published; {untouched}"
-        case UpdateConfiguration() | TagFunction() | SetReservedConcurrency():
+        case UpdateConfiguration() | TagFunction() | SetReservedConcurrency() | SetCodeSigning():
             state = f"$LATEST holds the new code and may hold part of the new configuration, not published; {untouched}"
         case PublishVersion():
             state = f"a version holding the new code may have been published, but no alias points at it; {untouched}"

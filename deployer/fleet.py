@@ -147,7 +147,7 @@ class _SharedConnect:
         with self._lock:
             session = self._sessions.get(settings.region)
             if session is None:
-                session = open_session(settings.region, web_identity(settings, self._io), self._io.mask, self._io.info)
+                session = open_session(settings.region, web_identity(settings.credentials, self._io), self._io.mask, self._io.info)
                 self._sessions[settings.region] = session
         return Services.on(session, settings.wait_timeout, io.info, lock=self._lock)
 
@@ -182,6 +182,12 @@ def run_fleet(
         return code, {entry.name: report.result_entry(result)} if result else {}
     runs = _run_all(fleet, entries, io, connect or _SharedConnect(io), clock or SystemClock())
     results = {each.name: report.fleet_entry(each.ended.result, each.status, each.ended.problems, each.seconds) for each in runs}
+    if any(entry.settings.diff for entry in entries):  # command: diff, for every function of the file
+        from .commands import diff
+
+        for each in runs:
+            if each.ended.result is not None:
+                results[each.name]["difference"] = diff.as_json(diff.of(each.ended.result))
     io.outputs({"results": report.json_text(results), "status": "deployed" if all(r.ended.code == 0 for r in runs) else "failed"})
     io.summary(report.fleet_markdown(fleet.display, [(r.name, r.ended.result, r.status, r.seconds) for r in runs]))
     codes = [each.ended.code for each in runs]

@@ -66,6 +66,8 @@ class FunctionConfig:
     fingerprint: str
     dead_letter_target: str = ""  # the dead-letter queue's ARN; "" when there is none
     snap_start: str = "None"  # SnapStart ApplyOn: PublishedVersions | None
+    package_type: str = "Zip"  # Zip | Image
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as Lambda answered, for the surface's rows
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> FunctionConfig:
@@ -89,6 +91,8 @@ class FunctionConfig:
             fingerprint=_fingerprint(raw),
             dead_letter_target=str((raw.get("DeadLetterConfig") or {}).get("TargetArn") or ""),
             snap_start=str((raw.get("SnapStart") or {}).get("ApplyOn") or "None"),
+            package_type=str(raw.get("PackageType") or "Zip"),
+            raw=dict(raw),
         )
 
     @property
@@ -127,6 +131,8 @@ class AliasState:
 class FunctionUrl:
     url: str
     auth_type: str  # AWS_IAM | NONE
+    cors: Mapping[str, Any] = field(default_factory=dict)
+    invoke_mode: str = "BUFFERED"
 
 
 # The resource-policy statements a public function URL needs (Lambda Developer Guide,
@@ -165,6 +171,7 @@ class Production:
     reserved_concurrency: int | None = None  # None: no reservation
     provisioned: Provisioned | None = None  # on this run's alias
     previous: AliasState | None = None  # the previous-alias, when one is named
+    code_signing: str | None = None  # the attached code-signing configuration ("" none); None when not read
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,12 @@ class CreateFunction:
     params: Mapping[str, Any]  # CreateFunction parameters, without the zip
 
     def describe(self) -> str:
-        return f"create function {self.params['FunctionName']} ({self.params['Runtime']}, {self.params['Handler']})"
+        what = (
+            "container image"
+            if self.params.get("PackageType") == "Image"
+            else f"{self.params.get('Runtime')}, {self.params.get('Handler')}"
+        )
+        return f"create function {self.params['FunctionName']} ({what})"
 
 
 @dataclass(frozen=True)
@@ -266,6 +278,19 @@ class SetReservedConcurrency:
         if self.wanted is None:
             return f"remove the reserved concurrency (was {self.current})"
         return f"set the reserved concurrency: {'none' if self.current is None else self.current} → {self.wanted}"
+
+
+@dataclass(frozen=True)
+class SetCodeSigning:
+    """Attach a code-signing configuration to the function, or detach it (``wanted`` "")."""
+
+    wanted: str
+    current: str
+
+    def describe(self) -> str:
+        if not self.wanted:
+            return f"detach the code-signing configuration {self.current}"
+        return f"attach the code-signing configuration {self.wanted}" + (f" (was {self.current})" if self.current else "")
 
 
 @dataclass(frozen=True)
@@ -382,12 +407,16 @@ class EnsureFunctionUrl:
     alias: str
     auth_type: str  # AWS_IAM | NONE
     current: str | None  # the auth type it has now; None when there is no URL yet
+    cors: Mapping[str, Any] | None = None  # None: leave CORS as it is
+    invoke_mode: str | None = None  # None: leave it
 
     def describe(self) -> str:
         shown = "public" if self.auth_type == "NONE" else "AWS_IAM"
+        extra = ", CORS " + (", ".join(sorted(self.cors)) or "off") if self.cors is not None else ""
+        extra += f", invoke mode {self.invoke_mode}" if self.invoke_mode else ""
         if self.current is None:
-            return f"create a function URL on alias {self.alias} ({shown})"
-        return f"change the function URL of alias {self.alias} to {shown}"
+            return f"create a function URL on alias {self.alias} ({shown}{extra})"
+        return f"change the function URL of alias {self.alias} to {shown}{extra}"
 
 
 @dataclass(frozen=True)
@@ -445,7 +474,7 @@ Step = (
     UploadToS3 | CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
     | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
     | EnsureFunctionUrl | GrantPublicUrl | RevokeUrlPermissions | DeleteFunctionUrl | DeleteAlias | PruneVersions
-    | SetReservedConcurrency | SetProvisionedConcurrency | PointPreviousAlias
+    | SetReservedConcurrency | SetProvisionedConcurrency | PointPreviousAlias | SetCodeSigning
 )  # fmt: skip
 # Steps that change the function or its aliases. Pruning is housekeeping: a deploy that
 # only prunes old versions left the function "unchanged".
@@ -453,7 +482,7 @@ MUTATING = (
     UploadToS3, CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
     ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
     EnsureFunctionUrl, GrantPublicUrl, RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias,
-    SetReservedConcurrency, SetProvisionedConcurrency, PointPreviousAlias,
+    SetReservedConcurrency, SetProvisionedConcurrency, PointPreviousAlias, SetCodeSigning,
 )  # fmt: skip
 
 
@@ -531,6 +560,8 @@ class Result:
     function_url: str = ""
     pruned: Pruned = field(default_factory=Pruned)
     previous_alias: tuple[str, str] | None = None  # (name, version) of the blue/green alias
+    artifact: str = ""  # the image or S3 object deployed as it is; "" for a package built from source
+    files: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())  # diff: files added, removed, changed
 
     @property
     def failed(self) -> bool:

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -65,10 +65,11 @@ OLDEST_GLIBC = 17  # manylinux2014 is manylinux_2_17
 @dataclass(frozen=True)
 class Artifact:
     zip_bytes: bytes
-    sha256: str  # base64 SHA-256, as Lambda reports CodeSha256
+    sha256: str  # as Lambda reports CodeSha256: base64 SHA-256 of a zip, an image's digest in hex
     file_count: int
-    kind: str  # "directory", "file" or "zip"
+    kind: str  # "directory", "file", "zip", "image" or "s3 object"
     unzipped_size: int = 0  # what the package takes once Lambda unpacks it
+    location: Mapping[str, str] | None = None  # ImageUri, or S3Bucket/S3Key(/S3ObjectVersion): code Lambda fetches itself
 
     @property
     def size(self) -> int:
@@ -77,7 +78,12 @@ class Artifact:
     @property
     def code(self) -> dict[str, Any]:
         """The ``Code`` / UpdateFunctionCode parameters that carry this package."""
-        return {"ZipFile": self.zip_bytes}
+        return dict(self.location) if self.location is not None else {"ZipFile": self.zip_bytes}
+
+
+def located(location: Mapping[str, str], sha256: str, kind: str) -> Artifact:
+    """Code that is already where Lambda takes it from: an image in ECR, an object in S3."""
+    return Artifact(b"", sha256, 0, kind, 0, dict(location))
 
 
 def artifact(data: bytes, kind: str) -> Artifact:

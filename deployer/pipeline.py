@@ -29,11 +29,11 @@ from .limits import DIRECT_UPLOAD_BYTES, MB, UNZIPPED_BYTES
 from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
 from .oidc import fetch_id_token
 from .ownership import choose_preview_alias, owner_of, owns
-from .package import Artifact, build_artifact
+from .package import Artifact, build_artifact, located
 from .planner import make_cleanup_plan, make_plan, routes_by_weight
 from .pr_comment import CommentError, post_preview_comment
 from .rollout import HOOK_PREFIX, Clock, RolloutContext, SystemClock, Traffic, function_name_of
-from .settings import Settings, load_settings
+from .settings import OidcCredentials, Settings, load_settings
 
 Connect = Callable[[Settings, Reporter], Services]
 BUG_REPORT = "this is a bug in lambda-deploy, not in your inputs; please report it with this log"
@@ -41,12 +41,13 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def connect_to_aws(settings: Settings, io: Reporter) -> Services:
-    return Services.connect(settings.region, settings.wait_timeout, log=io.info, identity=web_identity(settings, io), mask=io.mask)
+    return Services.connect(
+        settings.region, settings.wait_timeout, log=io.info, identity=web_identity(settings.credentials, io), mask=io.mask
+    )
 
 
-def web_identity(settings: Settings, io: Reporter) -> WebIdentity | None:
+def web_identity(oidc: OidcCredentials | None, io: Reporter) -> WebIdentity | None:
     """``role-to-assume``: GitHub's OIDC token, fetched (and masked) whenever botocore needs one."""
-    oidc = settings.credentials
     if oidc is None:
         return None
 
@@ -198,6 +199,7 @@ def _read_state(settings: Settings, services: Services, io: Reporter) -> Functio
         # A rollout onto an alias with provisioned concurrency (set here or by hand) waits for READY.
         provisioned=settings.command == "deploy" and (routes_by_weight(rollout) or rollout.provisioned_concurrency is not None),
         previous=rollout.previous_alias,
+        code_signing=settings.command == "deploy" and settings.function.code_signing is not None,
     )
     state = services.lambda_.read_state(settings.function_name, settings.alias, wants)
     if state.latest is None:
@@ -306,8 +308,10 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     stages = _Stages(io, time.monotonic)  # stage times are reported in real time
     # Package first when the function's state cannot change the package (no requirements to
     # vendor for its runtime): a package that is too big then fails before any AWS call.
-    early = settings.command == "deploy" and (
-        settings.requirements is None or bool(settings.function.runtime and settings.function.architecture)
+    early = (
+        settings.command == "deploy"
+        and settings.code.kind == "package"
+        and (settings.requirements is None or bool(settings.function.runtime and settings.function.architecture))
     )
     artifact = _package(settings, None, stages, io) if early else None
     with stages.stage("Read current state"):
@@ -324,7 +328,7 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
     if settings.command == "cleanup":
         return _cleanup(settings, state, services, traffic, io, stages)
     if artifact is None:
-        artifact = _package(settings, state, stages, io)
+        artifact = _package(settings, state, stages, io) if settings.code.kind == "package" else _locate(settings, services, stages, io)
     with stages.stage("Plan"):
         plan = make_plan(settings, artifact.sha256, state)
         for step in plan.steps:
@@ -333,7 +337,30 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
         executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services, traffic, artifact, state, io.info)
         outcome = executor.run(plan)
         _report_lifecycle(settings, outcome, io)
-    return _result(settings, plan, outcome, artifact.sha256, services, stages)
+    result = _result(settings, plan, outcome, artifact.sha256, services, stages)
+    if settings.diff and state.latest is not None and artifact.zip_bytes and plan.code_before != plan.code_after:
+        from .commands.diff import compare_files, live_package
+
+        location = services.lambda_.code_location(settings.function_name).get("Location")
+        if location:
+            found = compare_files(live_package(str(location)), artifact.zip_bytes)
+            result = replace(result, files=(found.added, found.removed, found.changed))
+    return result
+
+
+def _locate(settings: Settings, services: Services, stages: _Stages, io: Reporter) -> Artifact:
+    """Code that is already where Lambda takes it from: its hash as Lambda will report it."""
+    code = settings.code
+    with stages.stage("Resolve the artifact"):
+        if code.image_uri:
+            digest = services.ecr.image_digest(code.image_uri)
+            io.info(f"image {code.image_uri}: digest sha256:{digest}")
+            return located({"ImageUri": code.image_uri}, digest, "image")
+        bucket, key = settings.s3_bucket or "", code.s3_key or ""
+        location = {"S3Bucket": bucket, "S3Key": key, **({"S3ObjectVersion": code.s3_object_version} if code.s3_object_version else {})}
+        sha256 = services.s3.object_sha256(bucket, key, code.s3_object_version)
+        io.info(f"s3://{bucket}/{key}{f' version {code.s3_object_version}' if code.s3_object_version else ''}: CodeSha256 {sha256}")
+        return located(location, sha256, "s3 object")
 
 
 def _package(settings: Settings, state: FunctionState | None, stages: _Stages, io: Reporter) -> Artifact:
@@ -422,22 +449,41 @@ def _result(settings: Settings, plan: Plan, outcome: Outcome, code_sha256: str, 
         function_url=outcome.function_url,
         pruned=outcome.pruned,
         previous_alias=outcome.previous_alias,
+        artifact=describe_artifact(settings),
     )
 
 
-def comment_on_pull_request(settings: Settings, result: Result, io: Reporter) -> None:
-    """The pull request's preview comment, another reporter beside the summary. It never
-    fails the deploy: what goes wrong is a warning that names the fix."""
+def describe_artifact(settings: Settings) -> str:
+    code = settings.code
+    if code.image_uri:
+        return code.image_uri
+    if code.s3_key:
+        return f"s3://{settings.s3_bucket}/{code.s3_key}" + (f" (version {code.s3_object_version})" if code.s3_object_version else "")
+    return ""
+
+
+DIFF_COMMENT_TITLE = "What merging this would change in production"
+
+
+def comment_on_pull_request(settings: Settings, result: Result, io: Reporter, diff_body: str = "") -> None:
+    """The pull request's preview comment (or, for ``command: diff``, the comment saying what
+    merging would change), another reporter beside the summary. It never fails the deploy:
+    what goes wrong is a warning that names the fix."""
     if settings.comment_skipped:
         io.notice(settings.comment_skipped)
     target = settings.comment
-    if target is None or result.status == "planned":
+    if target is None or (result.status == "planned" and not diff_body):
         return
     git = settings.git
     run_url = f"{git.server_url}/{git.repository}/actions/runs/{git.run_id}" if git.server_url and git.run_id else ""
-    body = report.comment_markdown(result, git.sha, run_url)
+    marker = report.comment_marker(result.plan.function_name, result.alias)
+    if diff_body:
+        marker = marker.replace("preview:", "diff:")
+        body = f"{diff_body}\n\n<sub>lambda-deploy{f', [run]({run_url})' if run_url else ''}</sub>\n{marker}"
+    else:
+        body = report.comment_markdown(result, git.sha, run_url)
     try:
-        done = post_preview_comment(target, body, report.comment_marker(result.plan.function_name, result.alias))
+        done = post_preview_comment(target, body, marker)
     except CommentError as error:
         hint = (
             "give the job 'permissions: pull-requests: write' (a pull request from a fork only gets a read-only token)"
@@ -506,7 +552,14 @@ def main(
         io.mask(secret)
     ended = run(settings, io, connect, clock)
     try:
-        if ended.result is not None:
+        if ended.result is not None and settings.diff:
+            from .commands import diff
+
+            difference = diff.of(ended.result)
+            io.outputs({**report.outputs(ended.result), "changed": "true" if difference.differs else "false"})
+            io.summary(diff.markdown(difference))
+            comment_on_pull_request(settings, ended.result, io, diff.markdown(difference, DIFF_COMMENT_TITLE))
+        elif ended.result is not None:
             io.outputs(report.outputs(ended.result))
             io.summary(report.markdown(ended.result))
             comment_on_pull_request(settings, ended.result, io)

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import surface
 from .errors import DeployError, Problem
 from .limits import snapstart_problem
 from .model import (
@@ -47,6 +48,7 @@ from .model import (
     PublishVersion,
     ReuseVersion,
     RevokeUrlPermissions,
+    SetCodeSigning,
     SetProvisionedConcurrency,
     SetReservedConcurrency,
     ShiftTraffic,
@@ -145,7 +147,9 @@ def _check_environment(variables: Mapping[str, str]) -> None:
 
 def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
     wanted = settings.function
-    missing = [name for name, value in (("role", wanted.role), ("runtime", wanted.runtime), ("handler", wanted.handler)) if not value]
+    image = settings.code.kind == "image"
+    needed = (("role", wanted.role),) if image else (("role", wanted.role), ("runtime", wanted.runtime), ("handler", wanted.handler))
+    missing = [name for name, value in needed if not value]
     if missing:
         raise DeployError.of(
             f"function '{settings.function_name}' does not exist, and creating it needs {', '.join(missing)}",
@@ -155,12 +159,16 @@ def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
     params: dict[str, Any] = {
         "FunctionName": settings.function_name,
         "Role": wanted.role,
-        "Runtime": wanted.runtime,
-        "Handler": wanted.handler,
+        "PackageType": "Image" if image else "Zip",
         "Architectures": [wanted.architecture or "x86_64"],
         "Tags": {**deploy_tags(settings.git), **wanted.tags},
     }
+    params.update(surface.create_members(wanted.configuration, settings.function_name))
+    if wanted.code_signing:
+        params["CodeSigningConfigArn"] = wanted.code_signing
     optional = {
+        "Runtime": wanted.runtime,
+        "Handler": wanted.handler,
         "MemorySize": wanted.memory,
         "Timeout": wanted.timeout,
         "Description": wanted.description,
@@ -174,6 +182,11 @@ def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
         _check_environment(environment)
         params["Environment"] = {"Variables": environment}
     changes = [Change("function", "(none)", "created")]
+    changes += [
+        Change(row.input, "(none)", surface.show(row, wanted.configuration[row.input]))
+        for row in surface.ROWS
+        if row.input in params_given(wanted)
+    ]
     if environment:
         changes.append(Change("environment", "0 keys", f"{len(environment)} keys ({' '.join('+' + k for k in sorted(environment))})"))
     return [CreateFunction(params)], changes
@@ -190,8 +203,20 @@ def _update_steps(
         steps.append(UpdateCode(latest.code_sha256, artifact_sha256, new_arch))
         if new_arch:
             changes.append(Change("architecture", latest.architecture, new_arch))
+    if settings.code.package_type and settings.code.package_type != latest.package_type:
+        raise DeployError.of(
+            f"function '{settings.function_name}' is a {latest.package_type} function; Lambda cannot change a function's package "
+            f"type to {settings.code.package_type}",
+            "input 'package-type'",
+            "deploy the image to a new function (another function-name), then move your traffic to it",
+        )
     params, scalar_changes = _scalar_changes(wanted, latest)
     changes.extend(scalar_changes)
+    if problem := surface.logging_problem(wanted.configuration, latest.raw, settings.function_name):
+        raise DeployError.of(problem, "input 'application-log-level' / 'system-log-level'", "set log-format: JSON, or leave the levels out")
+    members, differing = surface.changes(wanted.configuration, latest.raw, settings.function_name)
+    params.update(members)
+    changes.extend(Change(name, before, after) for name, before, after in differing)
     environment = merged_environment(wanted, latest.environment)
     if environment is not None:
         env_change = environment_change(latest.environment, environment)
@@ -246,7 +271,8 @@ def _check_routing(settings: Settings, state: FunctionState, alias: AliasState) 
     stable, latest = state.production.stable, state.latest
     if stable is None or latest is None or not routes_by_weight(settings.rollout):
         return
-    problems = routing_problems(stable, settings.function.role or latest.role, latest.dead_letter_target)
+    dead_letter = settings.function.configuration.get("dead-letter-target", latest.dead_letter_target)
+    problems = routing_problems(stable, settings.function.role or latest.role, dead_letter)
     if problems:
         raise DeployError.of(
             f"this rollout would route traffic by weight between version {stable.version} and the new version, but "
@@ -339,6 +365,18 @@ def _reserved_step(settings: Settings, state: FunctionState) -> list[Step]:
     return []
 
 
+def _code_signing_step(settings: Settings, state: FunctionState) -> list[Step]:
+    wanted, current = settings.function.code_signing, state.production.code_signing
+    if wanted is None or state.latest is None or wanted == (current or ""):
+        return []
+    return [SetCodeSigning(wanted, current or "")]
+
+
+def params_given(wanted: FunctionSettings) -> set[str]:
+    """The configuration rows a create sends (a removal sends nothing)."""
+    return {name for name, value in wanted.configuration.items() if value not in ("", [])}
+
+
 def referenced_versions(aliases: Iterable[AliasState]) -> set[str]:
     """Every version an alias points at, as its main version or as its weighted one."""
     return {version for alias in aliases for version in (alias.version, *alias.weights)}
@@ -378,8 +416,15 @@ def _url_steps(settings: Settings, state: FunctionState) -> list[Step]:
     auth = "NONE" if public else "AWS_IAM"
     current = state.lifecycle.url
     steps: list[Step] = []
-    if current is None or current.auth_type != auth:
-        steps.append(EnsureFunctionUrl(settings.alias, auth, current.auth_type if current else None))
+    cors, mode = settings.url_cors, settings.url_invoke_mode
+    cors_differs = cors is not None and (current is None or dict(current.cors) != dict(cors))
+    mode_differs = mode is not None and (current is None or current.invoke_mode != mode)
+    if current is None or current.auth_type != auth or cors_differs or mode_differs:
+        steps.append(
+            EnsureFunctionUrl(
+                settings.alias, auth, current.auth_type if current else None, cors if cors_differs else None, mode if mode_differs else None
+            )
+        )
     held = state.lifecycle.statements
     if public and (missing := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid not in held)):
         steps.append(GrantPublicUrl(settings.alias, missing))
@@ -420,9 +465,10 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
         steps, changes = _create_steps(settings)
     else:
         steps, changes = _update_steps(settings, artifact_sha256, state, latest)
-    if settings.s3_bucket and any(isinstance(step, CreateFunction | UpdateCode) for step in steps):
+    if settings.s3_bucket and settings.code.kind == "package" and any(isinstance(step, CreateFunction | UpdateCode) for step in steps):
         steps.insert(0, UploadToS3(settings.s3_bucket, package_key(settings.s3_key_prefix, artifact_sha256)))
     steps.extend(_reserved_step(settings, state))
+    steps.extend(_code_signing_step(settings, state))
     config_moved = any(isinstance(step, (CreateFunction, UpdateCode, UpdateConfiguration)) for step in steps)
     reusable = (
         state.published

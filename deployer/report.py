@@ -110,13 +110,14 @@ def markdown(result: Result) -> str:
         ("Alias", _alias_cell(result)),
         ("Function URL", result.function_url),
         ("Previous alias", f"`{result.previous_alias[0]}` → {result.previous_alias[1]}" if result.previous_alias else ""),
+        ("Artifact", f"`{result.artifact}`" if result.artifact else ""),
         ("Code SHA-256", _code_cell(result)),
         ("Configuration changes", changes),
         ("Versions pruned", _pruned_cell(result)),
         ("AWS calls", _calls_cell(result.calls)),
         ("Stage times", ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings) or "-"),
     ]
-    rows = [(name, value) for name, value in rows if value or name not in ("Function URL", "Previous alias", "Versions pruned")]
+    rows = [(name, value) for name, value in rows if value or name not in ("Function URL", "Previous alias", "Versions pruned", "Artifact")]
     if result.status == "cleaned-up":
         pointed = f" (it pointed at version {result.previous_version})" if result.previous_version else ""
         rows[1:3] = [("Alias", f"`{result.alias}` removed{pointed}")]
@@ -192,6 +193,7 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
     rows = [
         ("Alias", f"`{alias}` → version {result.version}"),
         ("URL", result.function_url or "(none: set function-url to get one)"),
+        *((("Image" if ".dkr.ecr." in result.artifact else "Artifact", f"`{result.artifact}`"),) if result.artifact else ()),
         ("Code SHA-256", f"`{result.code_sha256}`"),
         ("Commit", f"`{commit[:12]}`" if commit else "-"),
         (

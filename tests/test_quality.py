@@ -58,7 +58,7 @@ def test_readme_workflows_are_valid_and_use_only_declared_inputs(tmp_path: Path)
         loaded = yaml.safe_load(textwrap.dedent(block))
         steps = loaded if isinstance(loaded, list) else [s for job in (loaded or {}).get("jobs", {}).values() for s in job.get("steps", [])]
         for step in steps:
-            if "lambda-deploy" in str(step.get("uses", "")):
+            if str(step.get("uses", "")).startswith(("lambda-deploy/lambda-deploy", "./")):  # ours, not aws-lambda-deploy
                 assert set(step.get("with", {})) <= declared, (number, set(step["with"]) - declared)
         if isinstance(loaded, dict) and "jobs" in loaded:
             path = tmp_path / f"workflow{number}.yml"
@@ -81,7 +81,7 @@ EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 
 def test_the_readme_shows_the_example_workflows_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert [p.name for p in EXAMPLES] == ["deploy.yml", "matrix.yml", "preview.yml", "release.yml"]
+    assert [p.name for p in EXAMPLES] == ["deploy.yml", "matrix.yml", "migrate.yml", "preview.yml", "release.yml"]
     for path in EXAMPLES:
         assert f"```yaml\n{path.read_text()}```" in readme, f"{path.name} differs from the README's copy"
 

@@ -26,17 +26,45 @@ from __future__ import annotations
 
 from .cloudwatch import CloudWatchGateway, MetricCounts
 from .codedeploy import ROLLBACK_EVENTS, CodeDeployGateway, DeploymentGroup, DeploymentStatus
+from .ecr import EcrGateway
 from .errors import CONFLICT_RETRIES, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, explain, translated
 from .lambda_lifecycle import PROVISIONED_READY, Invocation, LambdaGateway
 from .lambda_reads import Wants
 from .lambda_writes import configuration_holds, same_weights
+from .logs import LogEvent, LogsGateway
 from .s3 import TRANSFER, S3Gateway
 from .services import Services
 from .session import CallLog, LazyClient, WebIdentity, client_config, make_session, open_session
 
 __all__ = [
-    "CONFLICT_RETRIES", "CONNECT_TIMEOUT", "PROVISIONED_READY", "READ_TIMEOUT", "RETRY_ATTEMPTS", "ROLLBACK_EVENTS", "TRANSFER",
-    "CallLog", "CloudWatchGateway", "CodeDeployGateway", "DeploymentGroup", "DeploymentStatus", "Invocation", "LambdaGateway",
-    "LazyClient", "MetricCounts", "S3Gateway", "Services", "Wants", "WebIdentity", "client_config", "configuration_holds", "explain",
-    "make_session", "open_session", "same_weights", "translated",
-]  # fmt: skip
+    "CONFLICT_RETRIES",
+    "CONNECT_TIMEOUT",
+    "PROVISIONED_READY",
+    "READ_TIMEOUT",
+    "RETRY_ATTEMPTS",
+    "ROLLBACK_EVENTS",
+    "TRANSFER",
+    "CallLog",
+    "CloudWatchGateway",
+    "CodeDeployGateway",
+    "DeploymentGroup",
+    "DeploymentStatus",
+    "EcrGateway",
+    "Invocation",
+    "LambdaGateway",
+    "LazyClient",
+    "LogEvent",
+    "LogsGateway",
+    "MetricCounts",
+    "S3Gateway",
+    "Services",
+    "Wants",
+    "WebIdentity",
+    "client_config",
+    "configuration_holds",
+    "explain",
+    "make_session",
+    "open_session",
+    "same_weights",
+    "translated",
+]

@@ -5,6 +5,7 @@ whole Lambda boundary: reads, writes and these, one concern per module."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from ..model import PUBLIC_URL_STATEMENTS, FunctionUrl
 from .errors import CONFLICT, NOT_FOUND, PROVISIONED_MISSING, _code, _gone_is_fine, _message, translated
+from .lambda_reads import function_url_of
 from .lambda_writes import LambdaWrites
 
 # Lambda ships no waiter for provisioned concurrency; this one runs on botocore's waiter
@@ -45,19 +47,46 @@ class LambdaGateway(LambdaWrites):
 
     # --- previews and pruning -------------------------------------------------------
 
-    def ensure_function_url(self, function_name: str, alias: str, auth_type: str, exists: bool) -> FunctionUrl:
+    def ensure_function_url(
+        self,
+        function_name: str,
+        alias: str,
+        auth_type: str,
+        exists: bool,
+        cors: Mapping[str, Any] | None = None,
+        invoke_mode: str | None = None,
+    ) -> FunctionUrl:
+        """Create the alias's URL, or update it; ``cors`` and ``invoke_mode`` only when given."""
+        wanted: dict[str, Any] = {"AuthType": auth_type}
+        if cors is not None:
+            wanted["Cors"] = dict(cors)
+        if invoke_mode is not None:
+            wanted["InvokeMode"] = invoke_mode
+
         def landed() -> dict[str, Any] | None:
             current = self.function_url(function_name, alias)
-            return {"FunctionUrl": current.url, "AuthType": current.auth_type} if current and current.auth_type == auth_type else None
+            have = {"AuthType": current.auth_type, "Cors": dict(current.cors), "InvokeMode": current.invoke_mode} if current else {}
+            matches = current is not None and all(have.get(key) == value for key, value in wanted.items())
+            return {"FunctionUrl": current.url, **have} if current is not None and matches else None
 
-        params = {"FunctionName": function_name, "Qualifier": alias, "AuthType": auth_type}
+        params = {"FunctionName": function_name, "Qualifier": alias, **wanted}
         raw = self._apply(
             f"{'updating' if exists else 'creating'} the function URL",
             f"alias '{alias}'",
             lambda: self._lambda.update_function_url_config(**params) if exists else self._lambda.create_function_url_config(**params),
             landed=landed,
         )
-        return FunctionUrl(str(raw["FunctionUrl"]), str(raw["AuthType"]))
+        return function_url_of(raw)
+
+    def set_code_signing(self, function_name: str, arn: str) -> None:
+        """Attach the code-signing configuration ``arn``; "" detaches it."""
+        where = f"function '{function_name}'"
+        if not arn:
+            with translated("detaching the code-signing configuration", where), _gone_is_fine():
+                self._lambda.delete_function_code_signing_config(FunctionName=function_name)
+            return
+        with translated("attaching the code-signing configuration", f"input 'code-signing-config-arn' ({arn})"):
+            self._lambda.put_function_code_signing_config(FunctionName=function_name, CodeSigningConfigArn=arn)
 
     def grant(self, function_name: str, alias: str, statement_id: str) -> None:
         params = {"FunctionName": function_name, "Qualifier": alias, "StatementId": statement_id, **PUBLIC_URL_STATEMENTS[statement_id]}
@@ -132,13 +161,20 @@ class LambdaGateway(LambdaWrites):
         with translated("setting the reserved concurrency", where):
             self._lambda.put_function_concurrency(FunctionName=function_name, ReservedConcurrentExecutions=wanted)
 
-    def invoke(self, function_name: str, qualifier: str, payload: str) -> Invocation:
-        with translated(f"invoking version {qualifier}", f"function '{function_name}'"):
-            raw = self._lambda.invoke(FunctionName=function_name, Qualifier=qualifier, Payload=payload.encode())
+    def invoke(self, function_name: str, qualifier: str, payload: str, tail: bool = False) -> Invocation:
+        """Invoke ``qualifier`` synchronously; with ``tail``, Lambda's last 4 KB of the run's log too."""
+        what = f"invoking {'version ' if qualifier.isdigit() else ''}{qualifier}"
+        with translated(what, f"function '{function_name}'"):
+            raw = self._lambda.invoke(
+                FunctionName=function_name, Qualifier=qualifier, Payload=payload.encode(), **({"LogType": "Tail"} if tail else {})
+            )
+        log = raw.get("LogResult") or ""
         return Invocation(
             function_error=str(raw.get("FunctionError") or ""),
             payload=raw["Payload"].read().decode("utf-8", errors="replace"),
             executed_version=str(raw.get("ExecutedVersion") or qualifier),
+            status_code=int(raw.get("StatusCode") or 0),
+            log_tail=base64.b64decode(log).decode("utf-8", errors="replace") if log else "",
         )
 
 
@@ -147,3 +183,5 @@ class Invocation:
     function_error: str  # "" when the handler succeeded
     payload: str
     executed_version: str
+    status_code: int = 200
+    log_tail: str = ""  # decoded LogResult (LogType Tail)

@@ -15,6 +15,7 @@ from botocore.exceptions import (
 )
 from botocore.utils import parse_timestamp
 
+from ..errors import DeployError
 from ..model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle, Production, Provisioned
 from .errors import NOT_FOUND, PROVISIONED_MISSING, _code, translated
 from .session import CallLog
@@ -43,6 +44,11 @@ class Wants:
     stable: bool = False  # the alias's version's configuration (routing by weight)
     provisioned: bool = False  # the alias's provisioned concurrency
     previous: str | None = None  # the blue/green alias
+    code_signing: bool = False  # the attached code-signing configuration (code-signing-config-arn)
+
+
+def function_url_of(raw: Mapping[str, Any]) -> FunctionUrl:
+    return FunctionUrl(str(raw["FunctionUrl"]), str(raw["AuthType"]), dict(raw.get("Cors") or {}), str(raw.get("InvokeMode") or "BUFFERED"))
 
 
 class LambdaReads:
@@ -76,7 +82,7 @@ class LambdaReads:
             url=self.function_url(function_name, alias) if wants.url else None,
             statements=self.url_statements(function_name, alias) if wants.url else frozenset(),
         )
-        current = self.get_alias(function_name, alias)
+        current = self.get_alias(function_name, alias) if alias else None
         stable = None
         if wants.stable and current is not None:
             stable = newest if newest and newest.version == current.version else self.configuration(function_name, current.version)
@@ -85,6 +91,7 @@ class LambdaReads:
             reserved_concurrency=(got.get("Concurrency") or {}).get("ReservedConcurrentExecutions"),
             provisioned=self.provisioned(function_name, alias) if wants.provisioned and current is not None else None,
             previous=self.get_alias(function_name, wants.previous) if wants.previous else None,
+            code_signing=self.code_signing(function_name) if wants.code_signing else None,
         )
         return FunctionState(
             latest=FunctionConfig.from_api(got["Configuration"]),
@@ -124,7 +131,32 @@ class LambdaReads:
                 if _code(error) == NOT_FOUND:
                     return None
                 raise
-        return FunctionUrl(str(raw["FunctionUrl"]), str(raw["AuthType"]))
+        return function_url_of(raw)
+
+    def code_location(self, function_name: str, qualifier: str = "") -> dict[str, Any]:
+        """GetFunction's ``Code``: a pre-signed ``Location`` for a zip, ``ImageUri`` and
+        ``ResolvedImageUri`` for an image."""
+        params = {"FunctionName": function_name, **({"Qualifier": qualifier} if qualifier else {})}
+        with translated("reading the function's code location", f"function '{function_name}'"):
+            try:
+                return dict(self._lambda.get_function(**params).get("Code") or {})
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    raise DeployError.of(
+                        f"function '{function_name}' does not exist", "--function-name", "check the name and aws-region"
+                    ) from None
+                raise
+
+    def code_signing(self, function_name: str) -> str:
+        """The code-signing configuration attached to the function; "" when there is none."""
+        with translated("reading the code-signing configuration", f"function '{function_name}'"):
+            try:
+                raw = self._lambda.get_function_code_signing_config(FunctionName=function_name)
+            except ClientError as error:
+                if _code(error) == NOT_FOUND:
+                    return ""
+                raise
+        return str(raw.get("CodeSigningConfigArn") or "")
 
     def url_statements(self, function_name: str, alias: str) -> frozenset[str]:
         """Which of our public-URL statements the alias's resource policy holds."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from typing import Any
 
@@ -44,3 +46,27 @@ class S3Gateway:
                     raise cause from None
                 raise DeployError.of(f"uploading the package to s3://{bucket}/{key} failed: {error}", where) from None
         return True
+
+    def object_sha256(self, bucket: str, key: str, version: str | None) -> str:
+        """The object's SHA-256, base64, as Lambda reports a package's ``CodeSha256``: S3's own
+        checksum when the object was uploaded with one (and not in parts), else read and hashed."""
+        where = f"inputs 's3-bucket' / 's3-key' (s3://{bucket}/{key})"
+        extra = {"VersionId": version} if version else {}
+        with translated(f"reading s3://{bucket}/{key}", where):
+            try:
+                head = self._s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **extra)
+            except ClientError as error:
+                if _status(error) == 404:
+                    raise DeployError.of(
+                        f"s3://{bucket}/{key}{f' version {version}' if version else ''} does not exist",
+                        where,
+                        "upload the artifact first, or check s3-key and s3-object-version",
+                    ) from None
+                raise
+            checksum = str(head.get("ChecksumSHA256") or "")
+            if checksum and "-" not in checksum:  # a multipart upload's checksum is of its parts
+                return checksum
+            digest = hashlib.sha256()
+            for chunk in self._s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].iter_chunks(1024 * 1024):
+                digest.update(chunk)
+        return base64.b64encode(digest.digest()).decode("ascii")

@@ -11,8 +11,10 @@ import boto3
 
 from .cloudwatch import CloudWatchGateway
 from .codedeploy import CodeDeployGateway
+from .ecr import EcrGateway
 from .errors import READ_TIMEOUT
 from .lambda_lifecycle import LambdaGateway
+from .logs import LogsGateway
 from .s3 import S3Gateway
 from .session import CallLog, LazyClient, WebIdentity, client_config, open_session
 
@@ -25,6 +27,8 @@ class Services:
     cloudwatch: CloudWatchGateway
     codedeploy: CodeDeployGateway
     s3: S3Gateway
+    ecr: EcrGateway
+    logs: LogsGateway
 
     @property
     def calls(self) -> CallLog:
@@ -69,4 +73,6 @@ class Services:
             cloudwatch=CloudWatchGateway(later("cloudwatch")),
             codedeploy=CodeDeployGateway(later("codedeploy")),
             s3=S3Gateway(later("s3")),
+            ecr=EcrGateway(later("ecr")),
+            logs=LogsGateway(later("logs")),
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import urllib.request
 from types import TracebackType
@@ -40,6 +41,8 @@ class Sandbox:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
+        # I1 (see fidelity): images are resolved in moto's ECR, and their digest is the CodeSha256.
+        os.environ["MOTO_LAMBDA_STUB_ECR"] = "false"
         self.fidelity = LambdaFidelity(DomainDispatcherApplication(create_backend_app), self._in_progress_reads)
         self.codedeploy = CodeDeployModel(self.fidelity, lambda: self.endpoint, REGION)
         self.network = Network(self.codedeploy)

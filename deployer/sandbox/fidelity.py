@@ -53,7 +53,10 @@ R12 see C1 in ``owned``: provisioned concurrency per alias, IN_PROGRESS then REA
 R13 SnapStart: a version published with ``ApplyOn: PublishedVersions`` reports
    ``State: Pending`` while its snapshot is made (a few reads), then ``Active``.
    (Developer Guide, "Improving startup performance with Lambda SnapStart".)
-R14 configuration moto drops: ``SnapStart`` and ``DeadLetterConfig`` are kept as sent and
+R14 configuration moto drops: ``SnapStart``, ``DeadLetterConfig``, ``KMSKeyArn`` and
+   ``FileSystemConfigs`` are kept as sent (an empty value removes them), and so are
+   ``TracingConfig``, ``EphemeralStorage`` and ``ImageConfig`` (moto applies them on create
+   only, not on UpdateFunctionConfiguration); all are
    reported on $LATEST and on each version published from it.
 R15 version numbers are never reused: Lambda counts versions up for ever, while moto
    numbers a new version ``len(versions) + 1`` and so repeats a number that still exists
@@ -69,6 +72,15 @@ R17 code download: ``GetFunction``'s ``Code.Location`` is a pre-signed URL the c
    fetch the deployment package from (API reference, GetFunction "Code": "A presigned URL
    you can use to download the deployment package"). moto's points at an S3 host that does
    not exist; the layer points it at the sandbox itself, which serves the package's bytes.
+R18 code signing: PutFunctionCodeSigningConfig / GetFunctionCodeSigningConfig /
+   DeleteFunctionCodeSigningConfig attach, report and detach a function's code-signing
+   configuration (moto answers Get without the ARN and has neither of the others).
+I1 image functions: the sandbox runs moto with ``MOTO_LAMBDA_STUB_ECR=false``, so an image
+   is looked up in moto's ECR (it must be pushed there first) and ``CodeSha256`` is the
+   image's digest without ``sha256:``, as ``ResolvedImageUri`` shows it.
+R19 ``LogType: Tail``: Invoke answers ``X-Amz-Log-Result``, the base64 of the run's last log
+   lines (START with the version that ran, the output, END, REPORT). (API reference, Invoke
+   "LogType": "the last 4 KB of execution log", base64-encoded.)
 U1, P1, C1 function URLs, resource policies and provisioned concurrency per qualifier:
    see ``owned``.
 
@@ -86,6 +98,7 @@ the payload.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -108,6 +121,7 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 _API = r"/2015-03-31/functions"
 _URL_API = r"/2021-10-31/functions"
 _CONCURRENCY_API = r"/2019-09-30/functions"
+_SIGNING_API = r"/2020-06-30/functions"
 _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     (method, operation, re.compile(pattern + r"/?\Z"))
     for method, operation, pattern in (
@@ -118,6 +132,9 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("PUT", "PutProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
         ("GET", "GetProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
         ("DELETE", "DeleteProvisionedConcurrencyConfig", _CONCURRENCY_API + r"/(?P<fn>[^/]+)/provisioned-concurrency"),
+        ("PUT", "PutFunctionCodeSigningConfig", _SIGNING_API + r"/(?P<fn>[^/]+)/code-signing-config"),
+        ("GET", "GetFunctionCodeSigningConfig", _SIGNING_API + r"/(?P<fn>[^/]+)/code-signing-config"),
+        ("DELETE", "DeleteFunctionCodeSigningConfig", _SIGNING_API + r"/(?P<fn>[^/]+)/code-signing-config"),
         ("POST", "AddPermission", _API + r"/(?P<fn>[^/]+)/policy"),
         ("GET", "GetPolicy", _API + r"/(?P<fn>[^/]+)/policy"),
         ("DELETE", "RemovePermission", _API + r"/(?P<fn>[^/]+)/policy/(?P<sid>[^/]+)"),
@@ -138,6 +155,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     )
 )
 CONFLICT = "ResourceConflictException"
+SIGNING_OPERATIONS = ("PutFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig", "DeleteFunctionCodeSigningConfig")
 CODE_PATH = "/_sandbox/code/"  # R17: where GetFunction's Code.Location points
 PAGE_SIZE = 50  # Lambda's list calls answer at most 50 items a page
 _STALE_REVISION = (
@@ -177,6 +195,7 @@ class _FunctionRecord:
     snapshot_reads: dict[str, int] = field(default_factory=dict)  # R13: reads a SnapStart version stays Pending
     highest: int = 0  # R15: the highest version number ever published
     aged: dict[str, float] = field(default_factory=dict)  # test control: seconds each version is made to look older
+    code_signing: str = ""  # R18: the attached code-signing configuration's ARN
 
 
 def _function_key(raw: str) -> str:
@@ -189,7 +208,7 @@ def _function_key(raw: str) -> str:
 
 def route_of(environ: Mapping[str, Any]) -> Route | None:
     path = environ.get("PATH_INFO", "")
-    if not path.startswith((_API, _URL_API, _CONCURRENCY_API)):
+    if not path.startswith((_API, _URL_API, _CONCURRENCY_API, _SIGNING_API)):
         return None
     query = parse_qs(environ.get("QUERY_STRING", ""))
     for method, operation, pattern in _ROUTES:
@@ -307,6 +326,8 @@ class LambdaFidelity:
                     payload = json.dumps({"errorMessage": "boom", "errorType": "RuntimeError"}).encode()
                     headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
                     headers += [("X-Amz-Function-Error", "Unhandled"), ("Content-Length", str(len(payload)))]
+                if environ.get("HTTP_X_AMZ_LOG_TYPE") == "Tail":  # R19
+                    headers = [*headers, ("X-Amz-Log-Result", _log_tail(executed, executed in self.failing_versions))]
             start_response(f"{status} {'OK' if status < 300 else 'Error'}", headers)
             return [payload]
 
@@ -323,6 +344,16 @@ class LambdaFidelity:
             if op == "GetProvisionedConcurrencyConfig" and self.provisioned_failure:
                 record.owned.fail, self.provisioned_failure = self.provisioned_failure, ""
             return record.owned.handle(op, route.qualifier, request, arn, record.aliases, route.statement)
+        if op in SIGNING_OPERATIONS:  # R18
+            if record is None or not record.latest:
+                raise Refusal(404, "ResourceNotFoundException", f"Function not found: {route.function}")
+            if op == "PutFunctionCodeSigningConfig":
+                record.code_signing = str(request.get("CodeSigningConfigArn", ""))
+            elif op == "DeleteFunctionCodeSigningConfig":
+                record.code_signing = ""
+                return Answer(204, {})
+            answer = {"FunctionName": route.function}
+            return Answer(200, {**answer, "CodeSigningConfigArn": record.code_signing} if record.code_signing else answer)
         if op == "DeleteFunction" and record and route.qualifier.isdigit():  # R10
             users = sorted(a for a, (primary, weights) in record.weights.items() if route.qualifier in (primary, *weights))
             if users:
@@ -411,6 +442,7 @@ class LambdaFidelity:
         if op == "CreateFunction":
             record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, True
             record.kept["LoggingConfig"] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}  # R16, unless one is sent
+            record.code_signing = str(request.get("CodeSigningConfigArn") or "")  # R18
             _keep(record, request)
             record.latest = {**payload, **record.kept}
         elif op in ("UpdateFunctionCode", "UpdateFunctionConfiguration"):
@@ -521,7 +553,9 @@ class LambdaFidelity:
         return primary
 
 
-KEPT_FIELDS = ("SnapStart", "DeadLetterConfig", "LoggingConfig")
+KEPT_FIELDS = (
+    "SnapStart", "DeadLetterConfig", "LoggingConfig", "KMSKeyArn", "FileSystemConfigs", "TracingConfig", "EphemeralStorage", "ImageConfig",
+)  # fmt: skip
 
 
 def _role_and_dlq(config: Mapping[str, Any]) -> tuple[str, str]:
@@ -532,17 +566,31 @@ def _keep(record: _FunctionRecord, request: Mapping[str, Any]) -> None:  # R14
     for key in KEPT_FIELDS:
         if key not in request:
             continue
-        value = dict(request[key] or {})
+        value = request[key]
         if key == "SnapStart":
-            record.kept[key] = {"ApplyOn": value.get("ApplyOn", "None"), "OptimizationStatus": "Off"}
-        elif key == "LoggingConfig":  # R16: what is sent, over what the function had
-            name = str(request.get("FunctionName") or record.latest.get("FunctionName", ""))
-            had = record.kept.get(key) or {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{_function_key(name)}"}
-            record.kept[key] = {**had, **value}
-        elif value.get("TargetArn"):
+            record.kept[key] = {"ApplyOn": dict(value or {}).get("ApplyOn", "None"), "OptimizationStatus": "Off"}
+        elif key == "LoggingConfig":  # R16: the structure sent replaces the one the function had
+            record.kept[key] = _logging(dict(value or {}), str(request.get("FunctionName") or record.latest.get("FunctionName", "")))
+        elif key == "DeadLetterConfig" and dict(value or {}).get("TargetArn"):
             record.kept[key] = {"TargetArn": value["TargetArn"]}
+        elif key in ("KMSKeyArn", "FileSystemConfigs") and value:
+            record.kept[key] = value
+        elif key in ("TracingConfig", "EphemeralStorage"):  # moto keeps them on create, drops them on update
+            record.kept[key] = dict(value or {})
+        elif key == "ImageConfig":  # reported inside ImageConfigResponse, replaced whole
+            record.kept["ImageConfigResponse"] = {"ImageConfig": dict(value or {})}
         else:
-            record.kept.pop(key, None)  # an empty TargetArn removes the dead-letter queue
+            record.kept.pop(key, None)  # an empty TargetArn, KMS key or list removes the setting
+
+
+def _logging(sent: Mapping[str, Any], function: str) -> dict[str, Any]:
+    """A LoggingConfig as Lambda reports it: the default log group, and for JSON logs the
+    default levels (INFO) unless others were sent; Text logs have no levels."""
+    logging = {"LogFormat": sent.get("LogFormat", "Text"), "LogGroup": sent.get("LogGroup") or f"/aws/lambda/{_function_key(function)}"}
+    if logging["LogFormat"] == "JSON":
+        logging["ApplicationLogLevel"] = sent.get("ApplicationLogLevel", "INFO")
+        logging["SystemLogLevel"] = sent.get("SystemLogLevel", "INFO")
+    return logging
 
 
 def _moto_function(arn: str) -> Any:
@@ -554,6 +602,19 @@ def _moto_function(arn: str) -> Any:
     _, _, _, region, account, _, name, *_ = arn.split(":")
     entry = get_backend(account, region)._lambdas._functions[name]
     return entry["versions"][-1] if arn.count(":") == 7 and entry["versions"] else entry["latest"]
+
+
+def _log_tail(version: str, failed: bool) -> str:  # R19
+    """The base64 log tail Lambda returns for LogType Tail: the run's START, output, END and REPORT lines."""
+    request = str(uuid.uuid4())
+    output = "[ERROR] RuntimeError: boom" if failed else "handled"
+    lines = [
+        f"START RequestId: {request} Version: {version}",
+        output,
+        f"END RequestId: {request}",
+        f"REPORT RequestId: {request}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB",
+    ]
+    return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
 
 
 def _moto_object(arn: str) -> Any:

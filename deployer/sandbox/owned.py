@@ -94,6 +94,7 @@ class OwnedResources:
                 "FunctionArn": f"{arn}:{qualifier}" if qualifier != "$LATEST" else arn,
                 "AuthType": request.get("AuthType", "AWS_IAM"),
                 "InvokeMode": request.get("InvokeMode", "BUFFERED"),
+                **({"Cors": request["Cors"]} if request.get("Cors") else {}),
                 "CreationTime": now,
                 "LastModifiedTime": now,
             }
@@ -104,6 +105,8 @@ class OwnedResources:
             return Answer(200, current)
         if operation == "UpdateFunctionUrlConfig":
             current.update({key: request[key] for key in ("AuthType", "Cors", "InvokeMode") if key in request})
+            if not current.get("Cors"):  # an empty Cors removes it
+                current.pop("Cors", None)
             return Answer(200, current)
         del self.urls[qualifier]
         return Answer(204, {})

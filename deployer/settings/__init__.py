@@ -10,14 +10,16 @@ the first mutating call. Environment values never appear in a problem's text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import DeployError
 from ..limits import snapstart_problem
 from ..masking import values_to_mask
 from ..naming import alias_from_ref, alias_problem, ref_from_env
 from ..ownership import Owner
+from .code import CodeSource, parse_cors, read_code
 from .context import CommentTarget, GitContext, OidcCredentials, _read_comment, _read_credentials, _read_owner, pull_request_number
 from .fleet import FleetSettings, load_fleet_settings
 from .function import FunctionSettings, _read_function, environment_problems, parse_environment
@@ -70,6 +72,10 @@ class Settings:
     prune_grace: float = DEFAULT_PRUNE_GRACE  # seconds: younger versions are never pruned
     owner: Owner | None = None  # the pull request or branch this run is for; None outside GitHub
     alias_derived: bool = False  # the alias comes from the ref (a preview), not from input 'alias'
+    code: CodeSource = field(default_factory=CodeSource)  # the package built from source, an image, or an S3 object
+    url_cors: Mapping[str, Any] | None = None  # the function URL's Cors; None: leave it, {}: none
+    url_invoke_mode: str | None = None  # BUFFERED | RESPONSE_STREAM; None: leave it
+    diff: bool = False  # command: diff (a dry run whose difference is shown in full)
 
     @property
     def alias_marker(self) -> str | None:
@@ -150,6 +156,45 @@ def _check_production_combinations(reader: _Reader, settings: Settings) -> None:
         reader.fail("snapstart", problem)
 
 
+@dataclass(frozen=True)
+class Access:
+    """What an operator command (init, status, logs, invoke) needs: the function, where it is,
+    and the same credential chain as ``deploy`` (role-to-assume with GitHub's OIDC token, or
+    the ambient credentials)."""
+
+    function_name: str
+    region: str
+    credentials: OidcCredentials | None
+    keep_versions: int = 0
+    prune_grace: float = DEFAULT_PRUNE_GRACE
+    wait_timeout: int = DEFAULT_WAIT_TIMEOUT
+
+    def connect(self, io: Any) -> Any:
+        """The AWS services, with the OIDC request token masked first."""
+        from ..aws import Services  # here: settings stay free of boto3 at import
+        from ..pipeline import web_identity
+
+        if self.credentials is not None:
+            io.mask(self.credentials.request_token)
+        return Services.connect(self.region, self.wait_timeout, log=io.info, identity=web_identity(self.credentials, io), mask=io.mask)
+
+
+def load_access(inputs: Mapping[str, str], env: Mapping[str, str]) -> Access:
+    """The inputs an operator command takes; ``DeployError`` lists every problem."""
+    reader = _Reader(inputs)
+    git = GitContext.from_env(env)
+    access = Access(
+        function_name=_read_function_name(reader),
+        region=_read_region(reader, env),
+        credentials=_read_credentials(reader, env, git),
+        keep_versions=reader.parse("keep-versions", _integer_in(0, 10_000, "versions")) or 0,
+        prune_grace=_read_prune_grace(reader),
+    )
+    if reader.problems:
+        raise DeployError(*reader.problems)
+    return access
+
+
 def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
     """Validate every input at once; raise ``DeployError`` listing all problems."""
     reader = _Reader(inputs)
@@ -157,8 +202,13 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
     git = GitContext.from_env(env)
     comment, comment_skipped = _read_comment(reader, env, git)
     rollout = _read_rollout(reader)
-    # Only a deploy packages code; promote, rollback and cleanup need no checkout.
-    packages = rollout.command == "deploy"
+    diff = rollout.command == "diff"
+    if diff:  # diff is deploy as a dry run, rendered in full
+        rollout = replace(rollout, command="deploy")
+    bucket = reader.api_text("s3-bucket")
+    code = read_code(reader, bucket)
+    # Only a deploy packages code, and only from source; promote, rollback and cleanup need no checkout.
+    packages = rollout.command == "deploy" and code.kind == "package"
     source = _read_source(reader, base) if packages else base / reader.raw("source")
     settings = Settings(
         function_name=_read_function_name(reader),
@@ -167,7 +217,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         requirements=_read_requirements(reader, base, source) if packages else None,
         function=_read_function(reader),
         alias=_read_alias(reader, env),
-        dry_run=bool(reader.parse("dry-run", _boolean)),
+        dry_run=diff or bool(reader.parse("dry-run", _boolean)),
         region=_read_region(reader, env),
         wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
         git=git,
@@ -177,15 +227,21 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         credentials=_read_credentials(reader, env, git),
         comment=comment,
         comment_skipped=comment_skipped,
-        s3_bucket=reader.api_text("s3-bucket"),
+        s3_bucket=bucket,
         s3_key_prefix=reader.parse("s3-key-prefix", _key_prefix) or "",
         prune_grace=_read_prune_grace(reader),
         owner=_read_owner(env, git),
         alias_derived=reader.given("alias") is None,
+        code=code,
+        url_cors=reader.parse("function-url-cors", parse_cors),
+        url_invoke_mode=reader.api_text("function-url-invoke-mode"),
+        diff=diff,
     )
     _check_production_combinations(reader, settings)
     if settings.command == "list":
         reader.fail("command", "list only applies with config", "give the deploy file in config")
+    if settings.command == "status":
+        reader.fail("command", "status is handled before the deploy settings are read", "this is a bug in lambda-deploy if you see it")
     if reader.problems:
         raise DeployError(*reader.problems)
     return settings
@@ -200,6 +256,8 @@ __all__ = [
     "ENVIRONMENT_MODES",
     "FUNCTION_URLS",
     "INPUT_IDS",
+    "Access",
+    "CodeSource",
     "CommentTarget",
     "FleetSettings",
     "FunctionSettings",
@@ -209,6 +267,7 @@ __all__ = [
     "Settings",
     "environment_problems",
     "inputs_from_env",
+    "load_access",
     "load_fleet_settings",
     "load_settings",
     "parse_environment",

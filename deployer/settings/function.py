@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import yaml
 
+from .. import surface
 from ..bounded import load_yaml
 from ..limits import (
     ENV_TOTAL_BYTES,
@@ -56,6 +58,8 @@ class FunctionSettings:
     snapstart: bool | None = None
     reserved_concurrency: int | None = None  # function-wide; see remove_reserved_concurrency
     remove_reserved_concurrency: bool = False  # reserved-concurrency: none
+    configuration: Mapping[str, Any] = field(default_factory=dict)  # the surface's given inputs (deployer.surface), parsed
+    code_signing: str | None = None  # a code-signing configuration's ARN; "" removes it; None: leave it
 
 
 def parse_environment(value: str) -> dict[str, str]:
@@ -137,4 +141,19 @@ def _read_function(reader: _Reader) -> FunctionSettings:
         snapstart=reader.parse("snapstart", _boolean),
         reserved_concurrency=None if reader.raw("reserved-concurrency") == REMOVE else reader.api_number("reserved-concurrency"),
         remove_reserved_concurrency=reader.raw("reserved-concurrency") == REMOVE,
+        configuration=_read_configuration(reader),
+        code_signing="" if reader.raw("code-signing-config-arn") == REMOVE else reader.api_text("code-signing-config-arn"),
     )
+
+
+def _read_configuration(reader: _Reader) -> dict[str, Any]:
+    """Every row of the configuration surface that was given, checked against the model."""
+    given: dict[str, Any] = {}
+    for row in surface.ROWS:
+        value = reader.parse(row.input, partial(surface.parse, row))
+        if value is not None:
+            given[row.input] = value
+    # Without log-format, the function's own format decides, once it is read (the planner checks that).
+    if "log-format" in given and (problem := surface.logging_problem(given, {}, "")):
+        reader.fail("application-log-level" if given.get("application-log-level") else "system-log-level", problem)
+    return given

@@ -80,7 +80,7 @@ DEFAULTS: Mapping[str, str] = {
 }
 
 
-COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list")
+COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list", "diff", "status")
 
 
 FUNCTION_URLS = ("none", "aws-iam", "public")
@@ -150,6 +150,29 @@ INPUT_IDS = (
     "max-parallel",
     "fail-fast",
     "previous-alias",
+    # The configuration surface (deployer.surface) and the code's other sources:
+    "package-type",
+    "image-uri",
+    "image-entrypoint",
+    "image-command",
+    "image-working-directory",
+    "subnet-ids",
+    "security-group-ids",
+    "ipv6-dual-stack",
+    "dead-letter-target",
+    "tracing",
+    "kms-key-arn",
+    "ephemeral-storage",
+    "file-systems",
+    "log-format",
+    "application-log-level",
+    "system-log-level",
+    "log-group",
+    "code-signing-config-arn",
+    "s3-key",
+    "s3-object-version",
+    "function-url-cors",
+    "function-url-invoke-mode",
 )
 
 
@@ -179,6 +202,11 @@ API_FIELDS: Mapping[str, tuple[str, str]] = {
     "reserved-concurrency": ("lambda", "ReservedConcurrentExecutions"),
     "previous-alias": ("lambda", "Alias"),
     "s3-bucket": ("lambda", "S3Bucket"),
+    "s3-key": ("lambda", "S3Key"),
+    "s3-object-version": ("lambda", "S3ObjectVersion"),
+    "package-type": ("lambda", "PackageType"),
+    "code-signing-config-arn": ("lambda", "CodeSigningConfigArn"),
+    "function-url-invoke-mode": ("lambda", "InvokeMode"),
 }
 
 
@@ -200,6 +228,8 @@ EXAMPLES = {
     "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
     "role-session-name": "deploy-orders-4242",
     "s3-bucket": "my-deploy-artifacts",
+    "s3-key": "builds/orders-api/4f2c1e9.zip",
+    "code-signing-config-arn": "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0",
 }
 
 

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.container, pytest.mark.skipif(bool(podman_missing()), 
 FIND_PIPS = "import importlib.metadata as m\nprint(*{str(d.locate_file('')) for d in m.distributions() if d.metadata['Name'] == 'pip'})"
 
 # The services whose botocore data the Dockerfile keeps; each must still make a client.
-KEPT_SERVICES = ("lambda", "sts", "s3", "cloudwatch", "codedeploy", "iam")
+KEPT_SERVICES = ("lambda", "sts", "s3", "cloudwatch", "codedeploy", "ecr", "logs", "iam")
 
 
 @pytest.fixture(scope="module")

@@ -316,7 +316,12 @@ def test_r16_every_function_reports_a_logging_config(lambda_client: Any, role_ar
     create(lambda_client, role_arn)
     assert settle(lambda_client)["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/f"}
     lambda_client.update_function_configuration(FunctionName="f", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
-    assert settle(lambda_client)["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/aws/lambda/f", "ApplicationLogLevel": "WARN"}
+    assert settle(lambda_client)["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/aws/lambda/f",
+        "ApplicationLogLevel": "WARN",
+        "SystemLogLevel": "INFO",  # JSON logs report the default level of what was not sent
+    }
     version = lambda_client.publish_version(FunctionName="f")["Version"]
     assert lambda_client.get_function_configuration(FunctionName="f", Qualifier=version)["LoggingConfig"]["LogFormat"] == "JSON"
 

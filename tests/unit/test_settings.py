@@ -276,6 +276,11 @@ VALID_API_VALUES = {
     "reserved-concurrency": "10",
     "previous-alias": "previous",
     "s3-bucket": "my-deploy-artifacts",
+    "s3-key": "builds/orders.zip",
+    "s3-object-version": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+    "package-type": "Zip",
+    "code-signing-config-arn": "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0",
+    "function-url-invoke-mode": "RESPONSE_STREAM",
 }
 OIDC_ENV = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/?x=1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
 CONTEXT = {  # other inputs an input is only valid with
@@ -286,6 +291,8 @@ CONTEXT = {  # other inputs an input is only valid with
     "after-traffic-hook": {"engine": "codedeploy", "codedeploy-application": "a", "codedeploy-group": "g", "strategy": "AllAtOnce"},
     "role-session-name": {"role-to-assume": "arn:aws:iam::123456789012:role/github-deploy"},
     "role-duration-seconds": {"role-to-assume": "arn:aws:iam::123456789012:role/github-deploy"},
+    "s3-key": {"s3-bucket": "artifacts", "source": ""},
+    "s3-object-version": {"s3-bucket": "artifacts", "s3-key": "a.zip", "source": ""},
 }
 
 
@@ -325,6 +332,53 @@ def test_every_api_input_follows_every_constraint_of_the_model(workspace: Path) 
             assert any(f"input '{name}'" in problem for problem in found), (name, bad, found)
             checked += 1
     assert checked >= 30
+
+
+SURFACE_VALID = {
+    "subnet-ids": "subnet-0123456789abcdef0",
+    "security-group-ids": "sg-0123456789abcdef0",
+    "ipv6-dual-stack": "true",
+    "dead-letter-target": "arn:aws:sqs:eu-west-1:123456789012:orders-dlq",
+    "tracing": "Active",
+    "kms-key-arn": "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c",
+    "ephemeral-storage": "2048",
+    "file-systems": "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0=/mnt/data",
+    "log-format": "JSON",
+    "application-log-level": "WARN",
+    "system-log-level": "INFO",
+    "log-group": "/orders/api",
+    "image-entrypoint": "/lambda-entrypoint.sh",
+    "image-command": "app.handler",
+    "image-working-directory": "/var/task",
+}
+
+
+def test_every_configuration_row_is_validated_from_the_model(workspace: Path) -> None:
+    """Each row of deployer.surface: a valid value loads; values that break one of the model's
+    constraints for its member (or its list's member) are refused with the input's name."""
+    from deployer import surface
+
+    assert set(SURFACE_VALID) == set(surface.BY_INPUT)
+    checked = 0
+    for row in surface.ROWS:
+        valid = SURFACE_VALID[row.input]
+        loaded = load(workspace, **{row.input: valid}).function.configuration  # type: ignore[attr-defined]
+        assert row.input in loaded, row.input
+        shape = surface.member_shape(row.path)
+        leaf = shape.member if row.form in ("list", "set") else shape
+        if row.form in ("text", "integer", "list", "set") and leaf.type_name != "boolean":
+            for bad in model_violations("lambda", leaf.name, valid):
+                found = problems(workspace, **{row.input: bad})
+                assert any(f"input '{row.input}'" in p for p in found), (row.input, bad, found)
+                checked += 1
+        if row.removable:
+            assert load(workspace, **{row.input: "none"}).function.configuration[row.input] in ("", [])  # type: ignore[attr-defined]
+        else:
+            assert any(f"input '{row.input}'" in p for p in problems(workspace, **{row.input: "none"}))
+    assert checked >= 12
+    too_many = "\n".join(f"sg-{n:017x}" for n in range(6))
+    assert any("6 given; Lambda takes at most 5" in p for p in problems(workspace, **{"security-group-ids": too_many}))
+    assert any("not ACCESS_POINT_ARN=/mnt/path" in p for p in problems(workspace, **{"file-systems": "fsap-1"}))
 
 
 def test_a_handler_with_a_space_is_refused(workspace: Path) -> None:
