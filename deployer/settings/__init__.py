@@ -241,7 +241,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
     if settings.command == "list":
         reader.fail("command", "list only applies with config", "give the deploy file in config")
     if settings.command == "status":
-        reader.fail("command", "status is handled before the deploy settings are read", "this is a bug in lambda-deploy if you see it")
+        reader.fail("command", "status reads one function, not a deploy file", "give function-name instead of config")
     if reader.problems:
         raise DeployError(*reader.problems)
     return settings
