@@ -62,6 +62,12 @@ def role_arn(sandbox: Sandbox) -> str:
     return str(iam.create_role(RoleName="deploy-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
 
 
+def alias_of(lambda_client: Any, name: str = "live") -> tuple[str, dict[str, float]]:
+    """(version, weights) of the sample function's alias."""
+    alias = lambda_client.get_alias(FunctionName="orders", Name=name)
+    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
+
+
 def make_zip(files: dict[str, str]) -> bytes:
     """A zip of the given files; fixed entry times, so the same files give the same bytes."""
     buffer = io.BytesIO()

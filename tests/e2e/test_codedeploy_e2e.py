@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from deployer.sandbox import REGION, Sandbox
-from tests.conftest import CODEDEPLOY_APP, CODEDEPLOY_GROUP, PRE_HOOK, create_alarm, create_codedeploy_group
+from tests.conftest import CODEDEPLOY_APP, CODEDEPLOY_GROUP, PRE_HOOK, alias_of, create_alarm, create_codedeploy_group
 from tests.e2e.runner import ActionRun, create_inputs, run_action, start_action
 
 ALARM = "orders-errors"
@@ -42,11 +42,6 @@ def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
     (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
     yield workspace  # type: ignore[misc]
     sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
-
-
-def alias_of(lambda_client: Any) -> tuple[str, dict[str, float]]:
-    alias = lambda_client.get_alias(FunctionName="orders", Name="live")
-    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:

@@ -21,7 +21,7 @@ from deployer.pipeline import deploy
 from deployer.rollout import build_appspec
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import load_settings
-from tests.conftest import CODEDEPLOY_APP, CODEDEPLOY_GROUP, POST_HOOK, PRE_HOOK, create_alarm, create_codedeploy_group
+from tests.conftest import CODEDEPLOY_APP, CODEDEPLOY_GROUP, POST_HOOK, PRE_HOOK, alias_of, create_alarm, create_codedeploy_group
 
 ENGINE = {"engine": "codedeploy", "codedeploy-application": CODEDEPLOY_APP, "codedeploy-group": CODEDEPLOY_GROUP}
 
@@ -40,11 +40,6 @@ def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
     (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
     yield workspace  # type: ignore[misc]
     sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
-
-
-def alias_of(lambda_client: Any) -> tuple[str, dict[str, float]]:
-    alias = lambda_client.get_alias(FunctionName="orders", Name="live")
-    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
 
 
 def events(result: Result) -> list[str]:

@@ -16,7 +16,7 @@ from deployer.model import Result
 from deployer.pipeline import deploy
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import load_settings
-from tests.conftest import create_alarm
+from tests.conftest import alias_of, create_alarm
 from tests.fakes import FakeClock
 
 ALARM = "orders-errors"
@@ -42,11 +42,6 @@ def cloudwatch(sandbox: Sandbox) -> Any:
     client = boto3.client("cloudwatch", region_name=REGION)
     create_alarm(client, ALARM)
     return client
-
-
-def alias_of(lambda_client: Any) -> tuple[str, dict[str, float]]:
-    alias = lambda_client.get_alias(FunctionName="orders", Name="live")
-    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
 
 
 def events(result: Result) -> list[tuple[float, float, str]]:
