@@ -23,6 +23,7 @@ from .model import TRACE_PREFIX, AliasState
 
 MARKER_PREFIX = "lambda-deploy preview of "
 DESCRIPTION_MAX = 256
+TRACE_OWNER = " | "  # a rollout's trace description carries the preview's marker after this
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,29 @@ class Owner:
         return base[: longest - len(suffix)].rstrip("-") + suffix
 
 
+def marker_of(description: str) -> str:
+    """The ownership marker in an alias's description, also while a rollout's trace stands there."""
+    if description.startswith(TRACE_PREFIX) and TRACE_OWNER in description:
+        description = description.rsplit(TRACE_OWNER, 1)[1]
+    return description if description.startswith(MARKER_PREFIX) else ""
+
+
 def owns(owner: Owner | None, alias: AliasState) -> bool:
-    return owner is not None and alias.description == owner.marker
+    return owner is not None and marker_of(alias.description) == owner.marker
 
 
 def may_clean_up(owner: Owner | None, alias: AliasState) -> bool:
     """Cleanup deletes this run's own preview. Outside GitHub (no pull request or branch
     known: an operator at a terminal) it deletes any alias marked as a preview, and still
     never an unmarked one."""
-    return owns(owner, alias) if owner is not None else alias.description.startswith(MARKER_PREFIX)
+    return owns(owner, alias) if owner is not None else bool(marker_of(alias.description))
 
 
 def owner_of(alias: AliasState) -> str:
     """Whose alias this is, in words, from its description."""
     description = alias.description
-    if description.startswith(MARKER_PREFIX):
-        return "the preview of " + description.removeprefix(MARKER_PREFIX)
+    if marker := marker_of(description):
+        return "the preview of " + marker.removeprefix(MARKER_PREFIX)
     if description.startswith(TRACE_PREFIX):
         return f"a rollout in progress ({description})"
     return "no preview: it has no lambda-deploy preview marker (a production alias, one made by hand, or a preview made before markers)"

@@ -27,6 +27,7 @@ from .aws import CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weight
 from .errors import Cancelled, ConflictError, DeployError, ProvisioningFailed
 from .health import HealthGate, Verdict, judge_smoke
 from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
+from .ownership import DESCRIPTION_MAX, MARKER_PREFIX, TRACE_OWNER
 from .schedule import Stage, format_duration
 
 
@@ -53,9 +54,13 @@ RESTORE_ATTEMPTS = 6
 RESTORE_PAUSE = 10.0
 
 
-def trace(stable: str, canary: str, run_id: str) -> str:
+def trace(stable: str, canary: str, run_id: str, owned_by: str = "") -> str:
+    """The alias's description while weights are set. A preview's ownership marker rides along
+    (``ownership.TRACE_OWNER``), so a rollout a killed runner left behind still says whose it is."""
     run = f", run {run_id}" if run_id else ""
-    return f"{TRACE_PREFIX}: stable {stable}, canary {canary}{run}"
+    note = f"{TRACE_PREFIX}: stable {stable}, canary {canary}{run}"
+    kept = f"{note}{TRACE_OWNER}{owned_by}"
+    return kept if owned_by.startswith(MARKER_PREFIX) and len(kept) <= DESCRIPTION_MAX else note
 
 
 class _Timeline:
@@ -123,7 +128,7 @@ class Traffic:
         since = self._clock.now()
         move = _Move(step.name, step.stable, target, step.description)
         revision = step.revision_id
-        note = trace(step.stable, target, self._context.run_id)
+        note = trace(step.stable, target, self._context.run_id, step.description)
         self._log(f"rollout: {step.strategy.describe()}")
         try:
             for stage in step.strategy.stages:
@@ -255,7 +260,7 @@ class Traffic:
     def open_canary(self, step: OpenCanary, target: str) -> RolloutOutcome:
         timeline = _Timeline(self._clock)
         move = _Move(step.name, step.stable, target, step.description)
-        note = trace(step.stable, target, self._context.run_id)
+        note = trace(step.stable, target, self._context.run_id, step.description)
         try:
             revision = self._set(move, step.stable, step.revision_id, {target: step.weight}, note).revision_id
         except ConflictError:

@@ -192,7 +192,7 @@ def _member(member: str, given: Mapping[str, Any], configuration: Mapping[str, A
     if member == "LoggingConfig" and sent.get("LogFormat") == "Text":
         for level in JSON_ONLY:
             sent.pop(level, None)
-    if member == "VpcConfig" and any(given.get(BY_INPUT[name].input) == [] for name in ("subnet-ids", "security-group-ids")):
+    if member == "VpcConfig" and any(given.get(name) == [] for name in ("subnet-ids", "security-group-ids")):
         sent.update({key: [] for key in DETACH})
         sent.pop("Ipv6AllowedForDualStack", None)
     return sent

@@ -30,7 +30,7 @@ from ..aws import LambdaGateway, Wants
 from ..errors import DeployError
 from ..masking import could_be_secret, looks_secret_name
 from ..model import AliasState, FunctionState, FunctionUrl, Provisioned
-from ..ownership import MARKER_PREFIX
+from ..ownership import marker_of
 
 DEPLOY_TAGS = "lambda-deploy:"  # the tags lambda-deploy writes itself: not the user's settings
 
@@ -58,7 +58,7 @@ def adopt(aws: LambdaGateway, function_name: str) -> Adopted:
 
 
 def _main_alias(aliases: tuple[AliasState, ...]) -> AliasState | None:
-    production = [a for a in aliases if not a.description.startswith(MARKER_PREFIX)]
+    production = [a for a in aliases if not marker_of(a.description)]
     return next(iter(production or aliases), None)
 
 

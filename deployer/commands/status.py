@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..aws import LambdaGateway
-from ..ownership import MARKER_PREFIX
+from ..ownership import MARKER_PREFIX, marker_of
 from ..planner import prune_candidates
 from ..schedule import format_duration
 from ..text import markdown_text
@@ -76,7 +76,7 @@ def read_status(aws: LambdaGateway, function_name: str, keep: int, grace: float)
                 name=alias.name,
                 version=alias.version,
                 weights=dict(alias.weights),
-                owner=alias.description.removeprefix(MARKER_PREFIX) if alias.description.startswith(MARKER_PREFIX) else "",
+                owner=marker_of(alias.description).removeprefix(MARKER_PREFIX),
                 url=url.url if url else "",
                 auth_type=url.auth_type if url else "",
                 provisioned=provisioned.requested if provisioned else None,

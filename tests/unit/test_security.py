@@ -37,6 +37,20 @@ def test_the_marker_names_the_repository_and_the_pull_request_or_branch() -> Non
     assert len(long) <= 256 and long.startswith(MARKER_PREFIX) and "@sha256:" in long
 
 
+def test_a_preview_in_mid_rollout_is_still_its_own() -> None:
+    """A rollout's trace carries the preview's marker: a run killed mid-canary leaves an alias
+    its pull request still owns (to resolve, or to clean up), and no one else does."""
+    from deployer.rollout import trace
+
+    owner = Owner("octo/orders", 17)
+    during = alias("feature-x", trace("3", "4", "99", owner.marker))
+    assert during.description.startswith("lambda-deploy rollout in progress: stable 3, canary 4, run 99")
+    assert owns(owner, during) and not owns(Owner("octo/orders", 18), during)
+    assert choose_preview_alias("feature-x", owner, {"feature-x": during}) == "feature-x"
+    assert trace("3", "4", "99", "made by hand") == "lambda-deploy rollout in progress: stable 3, canary 4, run 99"
+    assert len(trace("3", "4", "99", MARKER_PREFIX + "x" * 250)) <= 256  # too long to ride along: left out
+
+
 def test_a_free_derived_name_is_used_as_it_is() -> None:
     assert choose_preview_alias("feature-cart-v2", Owner("octo/orders", 17), {}) == "feature-cart-v2"
 
