@@ -33,12 +33,12 @@ def main(
 
 def _status(inputs: Mapping[str, str], env: Mapping[str, str], io: Reporter) -> tuple[int, dict[str, Any]]:
     """``command: status``: what is live, in the job summary (and the log)."""
-    from .commands import status
+    from .commands import connect, status
     from .settings import load_access
 
     try:
         access = load_access(inputs, env)
-        read = status.read_status(access.connect(io).lambda_, access.function_name, access.keep_versions, access.prune_grace)
+        read = status.read_status(connect(access, io).lambda_, access.function_name, access.keep_versions, access.prune_grace)
     except DeployError as error:
         for problem in error.problems:
             io.error(problem)

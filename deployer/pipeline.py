@@ -41,9 +41,12 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def connect_to_aws(settings: Settings, io: Reporter) -> Services:
-    return Services.connect(
-        settings.region, settings.wait_timeout, log=io.info, identity=web_identity(settings.credentials, io), mask=io.mask
-    )
+    return connect(settings.region, settings.wait_timeout, settings.credentials, io)
+
+
+def connect(region: str, wait_timeout: float, credentials: OidcCredentials | None, io: Reporter) -> Services:
+    """The AWS services for ``region``, with the ambient credentials or ``role-to-assume``'s."""
+    return Services.connect(region, wait_timeout, log=io.info, identity=web_identity(credentials, io), mask=io.mask)
 
 
 def web_identity(oidc: OidcCredentials | None, io: Reporter) -> WebIdentity | None:

@@ -26,7 +26,6 @@ from .limits import api_field, service_model
 
 REMOVE = "none"
 LIST_FORMS = frozenset({"list", "set", "mounts"})
-NOT_SET = object()
 
 
 @dataclass(frozen=True)

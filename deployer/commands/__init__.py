@@ -17,10 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import DeployError
+from ..errors import DeployError, Problem
 from ..github import Reporter
+
+if TYPE_CHECKING:
+    from ..aws import Services
+    from ..settings import Access
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def run(
 
     try:
         access = load_access(inputs, env)
-        services = access.connect(io)
+        services = connect(access, io)
         handler = HANDLERS[name]
         return handler(access, services, flags, io, out)
     except DeployError as error:
@@ -94,6 +98,15 @@ def run(
         return 1
     except KeyboardInterrupt:  # logs --follow ends on Ctrl-C: a normal end, not a failure
         return 0
+
+
+def connect(access: Access, io: Reporter) -> Services:
+    """The same credential chain as ``deploy``; the OIDC request token is masked first."""
+    from ..pipeline import connect as connect_to
+
+    if access.credentials is not None:
+        io.mask(access.credentials.request_token)
+    return connect_to(access.region, access.wait_timeout, access.credentials, io)
 
 
 def _print(out: TextIO, text: str) -> None:
@@ -166,9 +179,7 @@ def _invoke(access: Any, services: Any, flags: Mapping[str, Any], io: Reporter, 
     called = invoke.invoke(services.lambda_, access.function_name, str(flags.get("qualifier") or ""), payload)
     _print(out, json.dumps(invoke.as_json(called), indent=2) if flags.get("json") else invoke.text(called))
     if called.function_error:
-        io.error(
-            DeployError.of(f"the function reported an error ({called.function_error})", f"function '{access.function_name}'").problems[0]
-        )
+        io.error(Problem(f"the function reported an error ({called.function_error})", f"function '{access.function_name}'"))
         return 1
     return 0
 

@@ -169,15 +169,6 @@ class Access:
     prune_grace: float = DEFAULT_PRUNE_GRACE
     wait_timeout: int = DEFAULT_WAIT_TIMEOUT
 
-    def connect(self, io: Any) -> Any:
-        """The AWS services, with the OIDC request token masked first."""
-        from ..aws import Services  # here: settings stay free of boto3 at import
-        from ..pipeline import web_identity
-
-        if self.credentials is not None:
-            io.mask(self.credentials.request_token)
-        return Services.connect(self.region, self.wait_timeout, log=io.info, identity=web_identity(self.credentials, io), mask=io.mask)
-
 
 def load_access(inputs: Mapping[str, str], env: Mapping[str, str]) -> Access:
     """The inputs an operator command takes; ``DeployError`` lists every problem."""
