@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import report
-from .errors import DeployError
+from .errors import DeployError, RunnerFileError
 from .github import Reporter
 from .pipeline import Connect, bug, connect_to_aws
 from .pipeline import main as run_function
@@ -27,6 +27,10 @@ def main(
 ) -> tuple[int, dict[str, Any]]:
     try:
         return _dispatch(inputs, env, io, connect, clock)
+    except RunnerFileError as error:  # the runner's file, not a bug: the deploys themselves stand
+        for problem in error.problems:
+            io.error(problem)
+        return 1, {}
     except Exception:  # noqa: BLE001 - the last line of defence, whatever stage it was: a bug, reported as one
         return bug(io).code, {}
 

@@ -67,9 +67,12 @@ def _surface_schema(row: surface.Row) -> dict[str, Any]:
         return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
     if row.form == "integer":
         return {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
-    if row.form == "boolean":
+    if row.form == "number":
+        return {"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}]}
+    if row.form in ("boolean", "switch"):
         return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
-    enum = api_field("lambda", surface.member_shape(row.path).name).enum
+    shape = surface.member_shape(row.path)
+    enum = api_field("lambda", (shape.member if row.form == "one" else shape).name).enum
     if enum:
         return {"enum": [*enum, *([surface.REMOVE] if row.removable else [])]}
     return text

@@ -55,5 +55,10 @@ class ProvisioningFailed(DeployError):
     """An alias's provisioned concurrency reported FAILED: a rollout treats it as a failed gate."""
 
 
+class RunnerFileError(DeployError):
+    """A file the runner handed the step (GITHUB_OUTPUT) could not be written: the runner's problem,
+    said plainly, never a bug of lambda-deploy."""
+
+
 class Cancelled(Exception):
     """The runner asked us to stop (SIGTERM / SIGINT)."""

@@ -218,7 +218,7 @@ class Executor:
     def _point_alias(self, step: PointAlias, plan: Plan, progress: _Progress) -> None:
         name, alias = plan.function_name, step.name
         try:
-            moved = self._aws.point_alias(name, alias, progress.version, step.revision_id, description=step.marker)
+            moved = self._aws.point_alias(name, alias, progress.version, step.revision_id, description=step.description)
         except ConflictError:
             raise ConflictError.of(
                 f"alias '{alias}' was changed by someone else while we deployed; version {progress.version} is "
@@ -284,9 +284,9 @@ class Executor:
             case DeleteFunctionUrl(alias=alias):
                 self._aws.delete_function_url(name, alias)
                 progress.url = ""
-            case DeleteAlias(name=alias, marker=marker):
+            case DeleteAlias(name=alias, description=description):
                 held = self._aws.get_alias(name, alias)
-                if held is not None and held.description != marker:  # taken over since the plan was made
+                if held is not None and held.description != description:  # taken over since the plan was made
                     raise ConflictError.of(
                         f"alias '{alias}' changed hands while the cleanup ran (its description is now "
                         f"'{held.description}'); it was not deleted",

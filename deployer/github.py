@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from .errors import Problem
+from .errors import Problem, RunnerFileError
 from .text import printable
 
 
@@ -79,6 +79,7 @@ class ActionsIO:
         self._out = out
         self._output_file = env.get("GITHUB_OUTPUT", "")
         self._summary_file = env.get("GITHUB_STEP_SUMMARY", "")
+        self._summary_failed = False
 
     def _command(self, line: str) -> None:
         # Terminal control characters never reach the log raw, whoever wrote the text.
@@ -113,16 +114,36 @@ class ActionsIO:
         self._command(f"::error{' ' + given if given else ''}::{escape_data(printable(problem.render()))}")
 
     def outputs(self, values: Mapping[str, str]) -> None:
+        """Append the outputs; a file the runner gave that cannot be written is ``RunnerFileError``:
+        later steps would read outputs that are not there, so the step must fail, and say so."""
         if not self._output_file:
             self.warning("GITHUB_OUTPUT is not set; step outputs are not written")
             return
-        with Path(self._output_file).open("a", encoding="utf-8") as handle:
-            handle.writelines(heredoc(name, value) for name, value in values.items())
+        try:
+            with Path(self._output_file).open("a", encoding="utf-8") as handle:
+                handle.writelines(heredoc(name, value) for name, value in values.items())
+        except OSError as error:
+            raise RunnerFileError.of(
+                f"the step outputs could not be written to GITHUB_OUTPUT ({self._output_file}): {error.strerror or error}",
+                "the runner's GITHUB_OUTPUT file",
+                "later steps cannot read this step's outputs; check the runner (a self-hosted runner's disk, permissions, "
+                "or a container option that hides the file)",
+            ) from None
 
     def summary(self, markdown: str) -> None:
-        if self._summary_file:
+        """Append to the job summary. The summary is a report, not an outcome: a file that cannot
+        be written is a warning, and the deploy's own outcome stands."""
+        if not self._summary_file or self._summary_failed:
+            return
+        try:
             with Path(self._summary_file).open("a", encoding="utf-8") as handle:
                 handle.write(printable(markdown) + "\n")
+        except OSError as error:
+            self._summary_failed = True
+            self.warning(
+                f"the job summary could not be written to GITHUB_STEP_SUMMARY ({self._summary_file}): "
+                f"{error.strerror or error}; the deploy's outcome is in this log and the step outputs"
+            )
 
 
 class ConsoleIO:

@@ -19,27 +19,32 @@ from .schedule import Strategy, format_duration
 # finds weights left behind (a killed runner, a waiting canary) can say where they came from.
 TRACE_PREFIX = "lambda-deploy rollout in progress"
 
-# Configuration fields that go into a published version. If $LATEST and the newest
-# version agree on these (and on the code hash) there is nothing new to publish.
-# The description is left out: a version's description is its own audit note.
-VERSIONED_FIELDS = (
-    "CodeSha256", "Handler", "Runtime", "Role", "MemorySize", "Timeout", "Environment",
-    "Layers", "Architectures", "VpcConfig", "TracingConfig", "DeadLetterConfig",
-    "EphemeralStorage", "KMSKeyArn", "FileSystemConfigs", "ImageConfig", "LoggingConfig",
-    "SnapStart",
+# What Lambda reports about a function or a version that is not what a version holds: its
+# identity, bookkeeping and state. Everything else counts, a field this list does not know
+# included, so the re-run check errs on the side of publishing (a duplicate version) rather
+# than missing a change (ImageConfigResponse, say, which the request calls ImageConfig).
+NOT_CONTENT = frozenset(
+    {"FunctionName", "FunctionArn", "Version", "RevisionId", "LastModified", "Description", "CodeSize", "MasterArn",
+     "State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
+     "RuntimeVersionConfig", "SigningProfileVersionArn", "SigningJobArn", "ConfigSha256", "ResponseMetadata"}
 )  # fmt: skip
 
 
-def _fingerprint(raw: Mapping[str, Any]) -> str:
-    relevant = {key: raw[key] for key in VERSIONED_FIELDS if raw.get(key) not in (None, {}, [])}
-    if "Layers" in relevant:
-        relevant["Layers"] = [layer["Arn"] for layer in relevant["Layers"]]
-    if "VpcConfig" in relevant:
-        relevant["VpcConfig"] = {k: v for k, v in relevant["VpcConfig"].items() if k != "VpcId"}
-    if "SnapStart" in relevant:
+def version_content(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The code and configuration a version holds, as comparable data."""
+    content = {key: value for key, value in raw.items() if key not in NOT_CONTENT and value not in (None, {}, [], "")}
+    if "Layers" in content:
+        content["Layers"] = [layer["Arn"] if isinstance(layer, Mapping) else layer for layer in content["Layers"]]
+    if "VpcConfig" in content:
+        content["VpcConfig"] = {k: v for k, v in content["VpcConfig"].items() if k != "VpcId" and v not in (None, [], "")} or None
+    if "SnapStart" in content:
         # OptimizationStatus is On for a version with a snapshot and Off for $LATEST: state, not configuration.
-        relevant["SnapStart"] = relevant["SnapStart"].get("ApplyOn", "None")
-    encoded = json.dumps(relevant, sort_keys=True, default=str).encode()
+        content["SnapStart"] = content["SnapStart"].get("ApplyOn", "None")
+    return {key: value for key, value in content.items() if value is not None}
+
+
+def _fingerprint(raw: Mapping[str, Any]) -> str:
+    encoded = json.dumps(version_content(raw), sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 
@@ -156,6 +161,17 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """One preview alias a cleanup removes, with what hangs on it: its function URL and our
+    public-URL statements. ``alias`` None: the alias is gone and only those are left."""
+
+    name: str
+    alias: AliasState | None
+    url: FunctionUrl | None = None
+    statements: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Provisioned:
     """The provisioned concurrency configured on an alias."""
 
@@ -167,7 +183,6 @@ class Provisioned:
 class Production:
     """What production rules need to know, read only when the inputs ask for it."""
 
-    stable: FunctionConfig | None = None  # the alias's version, when traffic is to be routed by weight
     reserved_concurrency: int | None = None  # None: no reservation
     provisioned: Provisioned | None = None  # on this run's alias
     previous: AliasState | None = None  # the previous-alias, when one is named
@@ -184,6 +199,22 @@ class FunctionState:
     tags: Mapping[str, str] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     production: Production = field(default_factory=Production)
+    serving: FunctionConfig | None = None  # the version the alias serves (its main version), as Lambda reports it
+
+    @property
+    def base(self) -> FunctionConfig | None:
+        """What this run's alias serves: the state a deploy compares with to decide whether a
+        version is needed. ``$LATEST`` for a new alias (there is nothing else yet); None when the
+        alias's version was not read, or is ``$LATEST`` itself (a version must then be made)."""
+        if self.alias is None:
+            return self.latest
+        if self.alias.version == "$LATEST":
+            return None
+        if self.serving is not None and self.serving.version == self.alias.version:
+            return self.serving
+        if self.published is not None and self.published.version == self.alias.version:
+            return self.published
+        return None
 
 
 # --- plan steps --------------------------------------------------------------------
@@ -328,7 +359,7 @@ class PointAlias:
     version: str | None
     revision_id: str | None  # None when the alias is created
     warm: bool = False  # wait for its provisioned concurrency to be READY after the move
-    marker: str | None = None  # the ownership marker a created alias carries as its description
+    description: str | None = None  # written with the move (a preview's marker and audit); None leaves it
 
     def describe(self) -> str:
         target = self.version or "the new version"
@@ -449,7 +480,7 @@ class DeleteFunctionUrl:
 class DeleteAlias:
     name: str
     version: str
-    marker: str  # the alias is deleted only while its description is still this marker (re-checked)
+    description: str  # the alias is deleted only while its description is still this (re-checked just before)
 
     def describe(self) -> str:
         return f"delete alias {self.name} (it pointed at version {self.version})"
@@ -561,6 +592,7 @@ class Result:
     pruned: Pruned = field(default_factory=Pruned)
     previous_alias: tuple[str, str] | None = None  # (name, version) of the blue/green alias
     artifact: str = ""  # the image or S3 object deployed as it is; "" for a package built from source
+    removed: tuple[tuple[str, str], ...] = ()  # cleanup: (alias, the version it pointed at) of each preview alias removed
     files: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())  # diff: files added, removed, changed
 
     @property

@@ -7,6 +7,11 @@ accents (``fëature`` -> ``feature``); a name that must be shortened keeps a sho
 of the original so two long branches never collide; a ref with nothing usable left
 (``日本語``) becomes ``ref-`` and its hash. Every non-empty ref gives a valid alias, and
 the same ref always the same one.
+
+The fallback names a preview takes when its derived name belongs to someone else end in
+``-pr<NUMBER>`` (a pull request) or ``-b<8 hex>`` (a branch). Those endings are reserved: a
+derived name that would end in one (branch ``feature-x-pr42``) gets its ref's hash appended,
+so no branch can take the name another pull request falls back to.
 """
 
 from __future__ import annotations
@@ -45,9 +50,22 @@ def alias_from_ref(ref: str) -> str:
     if name.isdigit():
         # All-digit names would read as version numbers; Lambda refuses them.
         name = f"ref-{name}"
+    if RESERVED_SUFFIX.search(name):
+        name = f"{name}-{digest}"
     if len(name) > alias_max:
         name = f"{name[: alias_max - _HASH_LEN - 1].rstrip('-')}-{digest}"
     return name
+
+
+# The endings of ownership's fallback names (``Owner.fallback``): never the end of a derived name.
+RESERVED_SUFFIX = re.compile(r"-(pr[0-9]+|b[0-9a-f]{8})\Z")
+
+
+def fallback_alias(base: str, suffix: str) -> str:
+    """``base`` with a reserved ending (``-pr17``, ``-b1a2b3c4d``), shortened to stay a valid alias."""
+    assert RESERVED_SUFFIX.search(suffix), suffix
+    alias_max = int(api_field("lambda", "Alias").high or 0)
+    return base[: alias_max - len(suffix)].rstrip("-") + suffix
 
 
 def alias_problem(name: str) -> str:

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import DeployError
-from .limits import api_field
 from .model import TRACE_PREFIX, AliasState
+from .naming import fallback_alias
 
 MARKER_PREFIX = "lambda-deploy preview of "
 DESCRIPTION_MAX = 256
 TRACE_OWNER = " | "  # a rollout's trace description carries the preview's marker after this
+AUDIT = " · "  # a preview alias's description: the marker, then the commit, run and actor that moved it last
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,29 @@ class Owner:
         return f"pull request #{self.pull_request}{where}" if self.pull_request is not None else f"branch {self.ref}{where}"
 
     def fallback(self, base: str) -> str:
-        """A distinct, stable, valid alias for when ``base`` belongs to someone else."""
+        """A distinct, stable, valid alias for when ``base`` belongs to someone else. Its ending is
+        reserved (``naming.RESERVED_SUFFIX``): no name derived from a branch ends that way."""
         if self.pull_request is not None:
             suffix = f"-pr{self.pull_request}"
         else:
-            suffix = "-" + hashlib.sha256(self.ref.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        longest = int(api_field("lambda", "Alias").high or 128)
-        return base[: longest - len(suffix)].rstrip("-") + suffix
+            suffix = "-b" + hashlib.sha256(self.ref.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        return fallback_alias(base, suffix)
+
+
+def describe_preview(marker: str, sha: str, run_id: str, actor: str) -> str:
+    """A preview alias's description: its marker, then the audit of the deploy that moved it last."""
+    audit = " ".join(
+        part for part in (f"commit {sha[:12]}" if sha else "", f"run {run_id}" if run_id else "", f"by {actor}" if actor else "") if part
+    )
+    return f"{marker}{AUDIT}{audit}"[:DESCRIPTION_MAX] if audit else marker
 
 
 def marker_of(description: str) -> str:
-    """The ownership marker in an alias's description, also while a rollout's trace stands there."""
+    """The ownership marker in an alias's description, also while a rollout's trace stands
+    there, without the audit that follows it."""
     if description.startswith(TRACE_PREFIX) and TRACE_OWNER in description:
         description = description.rsplit(TRACE_OWNER, 1)[1]
-    return description if description.startswith(MARKER_PREFIX) else ""
+    return description.split(AUDIT, 1)[0] if description.startswith(MARKER_PREFIX) else ""
 
 
 def owns(owner: Owner | None, alias: AliasState) -> bool:

@@ -15,10 +15,12 @@ architecture and zipped beside the code (code wins a clash).
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import hashlib
 import io
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -89,7 +91,45 @@ def located(location: Mapping[str, str], sha256: str, kind: str) -> Artifact:
 def artifact(data: bytes, kind: str) -> Artifact:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         entries = archive.infolist()
+        _check_ready_zip(archive, entries)
     return Artifact(data, code_sha256(data), len(entries), kind, sum(entry.file_size for entry in entries))
+
+
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000
+
+
+def _zip_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> str:
+    """Why an entry of a ready zip must not reach Lambda; "" when it is fine. Lambda unpacks
+    the zip as it is: an absolute or ``..`` name writes outside the task root, a symlink that
+    leaves the archive reads the host's files (``/proc/self/environ`` holds the credentials),
+    and ``.git`` holds the checkout's token (``actions/checkout`` keeps it in ``.git/config``)."""
+    name = entry.filename.replace("\\", "/")
+    parts = name.split("/")
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    if ".." in parts:
+        return "a path that climbs out with '..'"
+    if GIT_DIR in parts:
+        return "part of a .git folder"
+    if (entry.external_attr >> 16) & _S_IFMT == _S_IFLNK:
+        target = archive.read(entry).decode("utf-8", "replace")
+        landed = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+        if target.startswith("/") or landed == ".." or landed.startswith("../"):
+            return f"a symlink that leaves the archive (to {target})"
+    return ""
+
+
+def _check_ready_zip(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    refused = [(entry.filename, why) for entry in entries if (why := _zip_problem(archive, entry))]
+    if refused:
+        shown = "; ".join(f"'{_printable(name)}': {why}" for name, why in refused[:5])
+        more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+        raise DeployError.of(
+            f"the ready .zip holds {len(refused)} entr{'y' if len(refused) == 1 else 'ies'} Lambda must not unpack: {shown}{more}",
+            "input 'source'",
+            "build the zip from inside the function's folder with relative names only, no links out of it and no .git "
+            "(for example: cd src && zip -r ../function.zip . -x '.git/*'), or give the folder as source and let lambda-deploy zip it",
+        )
 
 
 def code_sha256(data: bytes) -> str:
@@ -132,8 +172,22 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
         """Inside a ``.git`` folder (or one itself): the checkout's credentials live there."""
         return GIT_DIR in path.relative_to(real_root).parts
 
+    def resolved(path: Path, name: str) -> Path:
+        """Where ``path`` leads; a link that loops (or cannot be followed) is the user's to fix."""
+        try:
+            if path.is_symlink():
+                with contextlib.suppress(FileNotFoundError):  # a dangling link leads nowhere: skipped, not refused
+                    os.stat(path)  # follows the link: ELOOP when it loops, whatever Python's resolve() makes of it
+            return path.resolve()
+        except (OSError, RuntimeError) as error:  # RuntimeError: resolve()'s "Symlink loop" on Python 3.11
+            raise DeployError.of(
+                f"'{name or '.'}' cannot be followed: {getattr(error, 'strerror', None) or error}",
+                "input 'source'",
+                "a symlink in the source loops back on itself or leads nowhere: remove it, or leave it out with exclude",
+            ) from None
+
     def visit(directory: Path, prefix: str, ancestors: frozenset[Path] = frozenset()) -> Iterator[tuple[str, Path]]:
-        real = directory.resolve()
+        real = resolved(directory, prefix.rstrip("/"))
         if real in ancestors:  # a symlink back up the tree: its files are already included
             return
         ancestors = ancestors | {real}
@@ -143,7 +197,7 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
             if entry.name == GIT_DIR:  # a folder, a worktree's file, or a link: never packaged
                 continue
             if entry.is_symlink():
-                target = path.resolve()
+                target = resolved(path, name)
                 if not inside(target):
                     raise DeployError.of(
                         f"symlink '{name}' points outside the source (to {target})",

@@ -21,12 +21,13 @@ from types import FrameType
 
 from . import report
 from .aws import Services, Wants, WebIdentity
-from .errors import Cancelled, DeployError, Problem
+from .errors import Cancelled, DeployError, Problem, RunnerFileError
 from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
 from .health import HealthGate
+from .images import pinned
 from .limits import DIRECT_UPLOAD_BYTES, MB, UNZIPPED_BYTES
-from .model import AliasState, FunctionState, Plan, Result, RolloutOutcome
+from .model import AliasState, FunctionState, Plan, Preview, Result, RolloutOutcome
 from .oidc import fetch_id_token
 from .ownership import choose_preview_alias, owner_of, owns
 from .package import Artifact, build_artifact, located
@@ -196,9 +197,8 @@ def _read_state(settings: Settings, services: Services, io: Reporter) -> Functio
     cleanup = settings.command == "cleanup"
     rollout = settings.rollout
     wants = Wants(
-        aliases=settings.keep_versions > 0,
+        aliases=settings.keep_versions > 0 or cleanup,
         url=settings.function_url != "none" or cleanup,
-        stable=settings.command == "deploy" and routes_by_weight(rollout),
         # A rollout onto an alias with provisioned concurrency (set here or by hand) waits for READY.
         provisioned=settings.command == "deploy" and (routes_by_weight(rollout) or rollout.provisioned_concurrency is not None),
         previous=rollout.previous_alias,
@@ -287,18 +287,14 @@ def _command_plan(settings: Settings, state: FunctionState) -> Plan:
 def claim_preview_alias(settings: Settings, services: Services, io: Reporter) -> Settings:
     """A derived (preview) alias: the one this pull request or branch owns, else the derived
     name when it is free, else a distinct fallback (``ownership.choose_preview_alias``).
-    A cleanup never falls back: it removes what this preview owns, or refuses."""
+    A cleanup claims nothing: it removes every alias this preview owns (``_previews_to_remove``)."""
     owner = settings.owner
-    if not settings.alias_derived or owner is None:
+    if not settings.alias_derived or owner is None or settings.command == "cleanup":  # a cleanup removes every alias it owns
         return settings
     base, fallback = settings.alias, owner.fallback(settings.alias)
     existing = {name: services.lambda_.get_alias(settings.function_name, name) for name in (base, fallback)}
     reserved = frozenset(name for name in (settings.rollout.previous_alias,) if name)
-    if settings.command == "cleanup":
-        found = existing[fallback]
-        chosen = fallback if found is not None and owns(owner, found) else base
-    else:
-        chosen = choose_preview_alias(base, owner, existing, reserved)
+    chosen = choose_preview_alias(base, owner, existing, reserved)
     if chosen != base:
         taken = existing[base]
         whose = owner_of(taken) if taken is not None else "the previous-alias"
@@ -357,8 +353,10 @@ def _locate(settings: Settings, services: Services, stages: _Stages, io: Reporte
     with stages.stage("Resolve the artifact"):
         if code.image_uri:
             digest = services.ecr.image_digest(code.image_uri)
-            io.info(f"image {code.image_uri}: digest sha256:{digest}")
-            return located({"ImageUri": code.image_uri}, digest, "image")
+            # Sent by digest: a tag moved after this read changes nothing of what Lambda pulls.
+            exact = pinned(code.image_uri, digest)
+            io.info(f"image {code.image_uri}: digest sha256:{digest}; deployed as {exact}")
+            return located({"ImageUri": exact}, digest, "image")
         bucket, key = settings.s3_bucket or "", code.s3_key or ""
         location = {"S3Bucket": bucket, "S3Key": key, **({"S3ObjectVersion": code.s3_object_version} if code.s3_object_version else {})}
         sha256 = services.s3.object_sha256(bucket, key, code.s3_object_version)
@@ -396,22 +394,51 @@ def check_package_size(artifact: Artifact, bucket: str | None) -> None:
 
 
 def _cleanup(settings: Settings, state: FunctionState, services: Services, traffic: Traffic, io: Reporter, stages: _Stages) -> Result:
-    """``command: cleanup``: remove the preview's alias, URL and permissions, then prune."""
+    """``command: cleanup``: remove the preview aliases, their URLs and permissions, then prune."""
     with stages.stage("Plan"):
         if state.latest is None:
             io.notice(f"function {settings.function_name} does not exist: there is nothing to clean up")
-        elif state.alias is None:
-            io.notice(f"alias {settings.alias} does not exist (already removed?); removing only what is left of it")
-        plan = make_cleanup_plan(settings, state)
+        previews = _previews_to_remove(settings, state, services, io)
+        plan = make_cleanup_plan(settings, state, previews)
         for step in plan.steps:
             io.info(step.describe())
     with stages.stage("Dry run" if settings.dry_run else "Clean up"):
         executor = DryRunExecutor(state, io.info) if settings.dry_run else Executor(services, traffic, None, state, io.info)
         outcome = executor.run(plan)
         _report_lifecycle(settings, outcome, io)
-    # The alias is gone: no version or alias ARN to report, only what was removed.
+    # The aliases are gone: no version or alias ARN to report, only what was removed.
     removed = Outcome(outcome.function_arn, "", "", None, outcome.function_url, outcome.pruned)
-    return _result(settings, plan, removed, plan.code_after, services, stages)
+    result = _result(settings, plan, removed, plan.code_after, services, stages)
+    gone = tuple((p.name, p.alias.version) for p in previews if p.alias is not None)
+    for name, version in gone:
+        io.info(f"{'would remove' if settings.dry_run else 'removed'} alias {name} (it pointed at version {version})")
+    return replace(result, removed=gone)
+
+
+def _previews_to_remove(settings: Settings, state: FunctionState, services: Services, io: Reporter) -> tuple[Preview, ...]:
+    """A derived (preview) cleanup removes every alias marked as this pull request's (or branch's)
+    preview, whatever branch name made it; a named alias is that alias alone (refused by the plan
+    if it is not a preview this run may remove). What is already gone is a notice."""
+    named = Preview(settings.alias, state.alias, state.lifecycle.url, state.lifecycle.statements)
+    if not (settings.alias_derived and settings.owner is not None):
+        if state.latest is not None and state.alias is None:
+            io.notice(f"alias {settings.alias} does not exist (already removed?); removing only what is left of it")
+        return (named,) if state.latest is not None else ()
+    owner = settings.owner
+    owned = [alias for alias in state.lifecycle.aliases if owns(owner, alias)]
+    if state.alias is not None and not owns(owner, state.alias):
+        io.notice(f"alias {settings.alias} is {owner_of(state.alias)}, not the preview of {owner.describe()}: it is left alone")
+    if not owned:
+        io.notice(f"no alias of function {settings.function_name} is the preview of {owner.describe()}: there is nothing to remove")
+    previews = [named if alias.name == settings.alias else _preview_parts(services, settings.function_name, alias) for alias in owned]
+    if state.alias is None and (named.url is not None or named.statements):  # what a half-finished cleanup left
+        previews.append(named)
+    return tuple(previews)
+
+
+def _preview_parts(services: Services, function_name: str, alias: AliasState) -> Preview:
+    gateway = services.lambda_
+    return Preview(alias.name, alias, gateway.function_url(function_name, alias.name), gateway.url_statements(function_name, alias.name))
 
 
 def _report_lifecycle(settings: Settings, outcome: Outcome, io: Reporter) -> None:
@@ -555,19 +582,28 @@ def main(
         io.mask(secret)
     ended = run(settings, io, connect, clock)
     try:
-        if ended.result is not None and settings.diff:
-            from .commands import diff
-
-            difference = diff.of(ended.result)
-            io.outputs({**report.outputs(ended.result), "changed": "true" if difference.differs else "false"})
-            io.summary(diff.markdown(difference))
-            comment_on_pull_request(settings, ended.result, io, diff.markdown(difference, DIFF_COMMENT_TITLE))
-        elif ended.result is not None:
-            io.outputs(report.outputs(ended.result))
-            io.summary(report.markdown(ended.result))
-            comment_on_pull_request(settings, ended.result, io)
-        elif ended.code == 1:
-            io.summary(report.failure_markdown(DeployError(*ended.problems)))
+        report_ended(settings, ended, io)
+    except RunnerFileError as error:
+        done = f"; what this run did stands: {report.one_line(ended.result)}" if ended.result else ""
+        io.error(replace(error.problems[0], what=error.problems[0].what + done))
+        return 1, ended.result
     except Exception:  # noqa: BLE001 - writing the outputs failed: a bug, reported as one
         return bug(io).code, None
     return ended.code, ended.result
+
+
+def report_ended(settings: Settings, ended: Ended, io: Reporter) -> None:
+    """Outputs, summary and the pull-request comment for one function's run."""
+    if ended.result is not None and settings.diff:
+        from .commands import diff
+
+        difference = diff.of(ended.result)
+        io.outputs({**report.outputs(ended.result), "changed": "true" if difference.differs else "false"})
+        io.summary(diff.markdown(difference))
+        comment_on_pull_request(settings, ended.result, io, diff.markdown(difference, DIFF_COMMENT_TITLE))
+    elif ended.result is not None:
+        io.outputs(report.outputs(ended.result))
+        io.summary(report.markdown(ended.result))
+        comment_on_pull_request(settings, ended.result, io)
+    elif ended.code == 1:
+        io.summary(report.failure_markdown(DeployError(*ended.problems)))

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import surface
@@ -44,6 +45,7 @@ from .model import (
     Plan,
     PointAlias,
     PointPreviousAlias,
+    Preview,
     PruneVersions,
     PublishVersion,
     ReuseVersion,
@@ -107,38 +109,6 @@ def environment_change(before: Mapping[str, str], after: Mapping[str, str]) -> C
     return Change("environment", f"{len(before)} keys", f"{len(after)} keys ({' '.join(words)})")
 
 
-def _scalar_changes(wanted: FunctionSettings, latest: FunctionConfig) -> tuple[dict[str, Any], list[Change]]:
-    fields: list[tuple[str, str, object, object]] = [
-        ("Handler", "handler", wanted.handler, latest.handler),
-        ("Runtime", "runtime", wanted.runtime, latest.runtime),
-        ("Role", "role", wanted.role, latest.role),
-        ("MemorySize", "memory", wanted.memory, latest.memory),
-        ("Timeout", "timeout", wanted.timeout, latest.timeout),
-        ("Description", "description", wanted.description, latest.description),
-        ("Layers", "layers", list(wanted.layers) if wanted.layers is not None else None, list(latest.layers)),
-        ("SnapStart", "snapstart", _snapstart(wanted.snapstart), {"ApplyOn": latest.snap_start}),
-    ]
-    params: dict[str, Any] = {}
-    changes: list[Change] = []
-    for api_name, name, want, have in fields:
-        if want is not None and want != have:
-            params[api_name] = want
-            changes.append(Change(name, _show(have), _show(want)))
-    return params, changes
-
-
-def _snapstart(enabled: bool | None) -> dict[str, str] | None:
-    return None if enabled is None else {"ApplyOn": "PublishedVersions" if enabled else "None"}
-
-
-def _show(value: object) -> str:
-    if isinstance(value, dict) and "ApplyOn" in value:
-        return "on" if value["ApplyOn"] == "PublishedVersions" else "off"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "(none)"
-    return str(value) if value not in ("", None) else "(empty)"
-
-
 def _check_environment(variables: Mapping[str, str]) -> None:
     problems = environment_problems(variables)
     if problems:
@@ -158,25 +128,15 @@ def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
         )
     params: dict[str, Any] = {
         "FunctionName": settings.function_name,
-        "Role": wanted.role,
         "PackageType": "Image" if image else "Zip",
         "Architectures": [wanted.architecture or "x86_64"],
-        "Tags": {**deploy_tags(settings.git), **wanted.tags},
+        # Function-level tags describe production: a preview that creates the function records
+        # its commit on its version and alias only.
+        "Tags": {**({} if settings.preview else deploy_tags(settings.git)), **wanted.tags},
     }
     params.update(surface.create_members(wanted.configuration, settings.function_name))
     if wanted.code_signing:
         params["CodeSigningConfigArn"] = wanted.code_signing
-    optional = {
-        "Runtime": wanted.runtime,
-        "Handler": wanted.handler,
-        "MemorySize": wanted.memory,
-        "Timeout": wanted.timeout,
-        "Description": wanted.description,
-        "SnapStart": _snapstart(wanted.snapstart),
-    }
-    params.update({key: value for key, value in optional.items() if value is not None})
-    if wanted.layers:
-        params["Layers"] = list(wanted.layers)
     environment = merged_environment(wanted, {})
     if environment:
         _check_environment(environment)
@@ -192,17 +152,11 @@ def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
     return [CreateFunction(params)], changes
 
 
-def _update_steps(
-    settings: Settings, artifact_sha256: str, state: FunctionState, latest: FunctionConfig
-) -> tuple[list[Step], list[Change]]:
-    wanted = settings.function
-    steps: list[Step] = []
-    changes: list[Change] = []
-    new_arch = wanted.architecture if wanted.architecture and wanted.architecture != latest.architecture else None
-    if artifact_sha256 != latest.code_sha256 or new_arch:
-        steps.append(UpdateCode(latest.code_sha256, artifact_sha256, new_arch))
-        if new_arch:
-            changes.append(Change("architecture", latest.architecture, new_arch))
+VERSIONED_ROWS = tuple(row for row in surface.ROWS if row.versioned)
+FUNCTION_ROWS = tuple(row for row in surface.ROWS if not row.versioned)  # the function's own (its description)
+
+
+def _refuse_what_lambda_cannot_change(settings: Settings, latest: FunctionConfig) -> None:
     if settings.code.package_type and settings.code.package_type != latest.package_type:
         raise DeployError.of(
             f"function '{settings.function_name}' is a {latest.package_type} function; Lambda cannot change a function's package "
@@ -210,28 +164,66 @@ def _update_steps(
             "input 'package-type'",
             "deploy the image to a new function (another function-name), then move your traffic to it",
         )
-    params, scalar_changes = _scalar_changes(wanted, latest)
-    changes.extend(scalar_changes)
-    if problem := surface.logging_problem(wanted.configuration, latest.raw, settings.function_name):
+    for row, before, after in surface.differences(settings.function.configuration, latest.raw, settings.function_name):
+        if row.create_only:
+            raise DeployError.of(
+                f"function '{settings.function_name}' has {row.input} {before}; Lambda sets it only when it creates a function, "
+                f"so it cannot become {after}",
+                f"input '{row.input}'",
+                f"leave {row.input} out, or deploy to a new function (another function-name)",
+            )
+
+
+def _update_steps(settings: Settings, artifact_sha256: str, state: FunctionState, latest: FunctionConfig) -> _Update:
+    """What production's alias serves decides whether a version is needed; $LATEST decides what
+    must be sent before one is published. A preview may have rewritten $LATEST since production
+    last shipped: production's own version is the base, so an unchanged production deploy sends
+    nothing, and a changed one resets what a preview changed in $LATEST to production's values."""
+    wanted, name = settings.function, settings.function_name
+    _refuse_what_lambda_cannot_change(settings, latest)
+    base = state.base
+    source = base or latest  # unknown production (a hand-made state): compared with $LATEST, and published
+    if problem := surface.logging_problem(wanted.configuration, source.raw, name):
         raise DeployError.of(problem, "input 'application-log-level' / 'system-log-level'", "set log-format: JSON, or leave the levels out")
-    members, differing = surface.changes(wanted.configuration, latest.raw, settings.function_name)
-    params.update(members)
-    changes.extend(Change(name, before, after) for name, before, after in differing)
-    environment = merged_environment(wanted, latest.environment)
-    if environment is not None:
-        env_change = environment_change(latest.environment, environment)
-        if env_change:
-            _check_environment(environment)
-            params["Environment"] = {"Variables": environment}
-            changes.append(env_change)
+    given = wanted.configuration
+    environment = merged_environment(wanted, source.environment)
+    produced = [Change(row.input, before, after) for row, before, after in surface.differences(given, source.raw, name, VERSIONED_ROWS)]
+    if environment is not None and (env_change := environment_change(source.environment, environment)):
+        produced.append(env_change)
+    own = [Change(row.input, before, after) for row, before, after in surface.differences(given, latest.raw, name, FUNCTION_ROWS)]
+    production_holds = base is not None and state.alias is not None and artifact_sha256 == base.code_sha256 and not produced
+    # What $LATEST must hold: production's values with the given ones over them (the description stays the function's).
+    desired = {row.input: given[row.input] if row.input in given else surface.reported(row, source.raw, name) for row in VERSIONED_ROWS}
+    desired.update({row.input: given[row.input] for row in FUNCTION_ROWS if row.input in given})
+    steps: list[Step] = []
+    sent: list[Change] = []
+    if not production_holds:
+        architecture = str(desired["architecture"])
+        new_arch = architecture if architecture != latest.architecture else None
+        if artifact_sha256 != latest.code_sha256 or new_arch:
+            steps.append(UpdateCode(latest.code_sha256, artifact_sha256, new_arch))
+        differing = surface.differences(desired, latest.raw, name, (row for row in surface.ROWS if not row.with_code))
+        sent = [Change(row.input, before, after) for row, before, after in differing]
+        params = surface.request(desired, latest.raw, name, (row for row, _, _ in differing))
+        target_environment = environment if environment is not None else dict(source.environment)
+        if (latest_env := environment_change(latest.environment, target_environment)) is not None:
+            _check_environment(target_environment)
+            params["Environment"] = {"Variables": target_environment}
+            sent.append(latest_env)
+    else:
+        differing = surface.differences(desired, latest.raw, name, FUNCTION_ROWS)
+        sent = [Change(row.input, before, after) for row, before, after in differing]
+        params = surface.request(desired, latest.raw, name, (row for row, _, _ in differing))
     if params:
-        steps.append(UpdateConfiguration(params, tuple(c for c in changes if c.field != "architecture")))
-    tags = dict(wanted.tags)
-    if steps:
-        tags.update(deploy_tags(settings.git))
-    if any(state.tags.get(key) != value for key, value in tags.items()):
-        steps.append(TagFunction(tags))
-    return steps, changes
+        steps.append(UpdateConfiguration(params, tuple(sent)))
+    return _Update(steps, [*produced, *own], production_holds)
+
+
+@dataclass(frozen=True)
+class _Update:
+    steps: list[Step]
+    changes: list[Change]  # what production will see change (and the function's own description)
+    production_holds: bool  # the alias's version already holds the wanted code and configuration
 
 
 def stale_canary(alias: AliasState) -> DeployError:
@@ -268,7 +260,7 @@ def routing_problems(stable: FunctionConfig, role: str, dead_letter: str) -> lis
 
 
 def _check_routing(settings: Settings, state: FunctionState, alias: AliasState) -> None:
-    stable, latest = state.production.stable, state.latest
+    stable, latest = state.serving, state.latest
     if stable is None or latest is None or not routes_by_weight(settings.rollout):
         return
     dead_letter = settings.function.configuration.get("dead-letter-target", latest.dead_letter_target)
@@ -308,11 +300,15 @@ def _previous_step(settings: Settings, state: FunctionState, alias: AliasState) 
 def _traffic_steps(settings: Settings, state: FunctionState, alias: AliasState, target: str | None) -> list[Step]:
     rollout = settings.rollout
     warm = _warm(settings, state)
-    steps: list[Step] = [*_previous_step(settings, state, alias), *_provisioned_step(settings, state)]
+    # A preview's alias records the commit, run and actor that moved it; anyone else's description is left alone.
+    own = settings.alias_description if owns(settings.owner, alias) else None
+    described = own if own is not None else alias.description
+    previous = [] if settings.preview else _previous_step(settings, state, alias)  # the previous-alias is production's
+    steps: list[Step] = [*previous, *_provisioned_step(settings, state)]
     if rollout.smoke_payload is not None:
         steps.append(SmokeTest(rollout.smoke_payload, rollout.smoke_expect))
     if rollout.canary_weight is not None:
-        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id, alias.description, warm))
+        steps.append(OpenCanary(alias.name, alias.version, rollout.canary_weight, alias.revision_id, described, warm))
     elif rollout.engine == "codedeploy":
         steps.append(
             HandOffToCodeDeploy(
@@ -328,9 +324,9 @@ def _traffic_steps(settings: Settings, state: FunctionState, alias: AliasState, 
             )
         )
     elif rollout.strategy.gradual:
-        steps.append(ShiftTraffic(alias.name, alias.version, rollout.strategy, alias.revision_id, alias.description, warm))
+        steps.append(ShiftTraffic(alias.name, alias.version, rollout.strategy, alias.revision_id, described, warm))
     else:
-        steps.append(PointAlias(alias.name, alias.version, target, alias.revision_id, warm))
+        steps.append(PointAlias(alias.name, alias.version, target, alias.revision_id, warm, own))
     return steps
 
 
@@ -339,7 +335,7 @@ def _alias_step(settings: Settings, state: FunctionState, target: str | None) ->
     if alias is None:
         # Nothing stable to compare with yet: a new alias starts on the new version.
         smoke = [SmokeTest(settings.rollout.smoke_payload, settings.rollout.smoke_expect)] if settings.rollout.smoke_payload else []
-        created = PointAlias(settings.alias, None, target, None, marker=settings.alias_marker)
+        created = PointAlias(settings.alias, None, target, None, description=settings.alias_description)
         return [*smoke, created, *_provisioned_step(settings, state)]
     if settings.alias_derived and not owns(settings.owner, alias):
         # The pipeline chose an alias this preview owns; this holds the line if anything changed that.
@@ -460,35 +456,32 @@ def package_key(prefix: str, artifact_sha256: str) -> str:
 
 def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) -> Plan:
     latest = state.latest
-    _check_snapstart(settings, latest)
+    _check_snapstart(settings, state.base or latest)
     if latest is None:
         steps, changes = _create_steps(settings)
+        holds = False
     else:
-        steps, changes = _update_steps(settings, artifact_sha256, state, latest)
+        update = _update_steps(settings, artifact_sha256, state, latest)
+        steps, changes, holds = update.steps, update.changes, update.production_holds
     if settings.s3_bucket and settings.code.kind == "package" and any(isinstance(step, CreateFunction | UpdateCode) for step in steps):
         steps.insert(0, UploadToS3(settings.s3_bucket, package_key(settings.s3_key_prefix, artifact_sha256)))
-    steps.extend(_reserved_step(settings, state))
-    steps.extend(_code_signing_step(settings, state))
-    config_moved = any(isinstance(step, (CreateFunction, UpdateCode, UpdateConfiguration)) for step in steps)
-    reusable = (
-        state.published
-        if state.published is not None and latest is not None and not config_moved and latest.fingerprint == state.published.fingerprint
-        else None
+    if not settings.preview:  # function-wide settings describe production; a preview leaves them alone
+        steps.extend(_tag_steps(settings, state, written=bool(steps)))
+        steps.extend(_reserved_step(settings, state))
+        steps.extend(_code_signing_step(settings, state))
+    target = _version_to_serve(
+        state, holds, written=any(isinstance(step, CreateFunction | UpdateCode | UpdateConfiguration) for step in steps)
     )
-    if reusable is None:
-        steps.append(PublishVersion(audit_note(settings.git)))
-        target: str | None = None
-    else:
-        steps.append(ReuseVersion(reusable.version))
-        target = reusable.version
+    steps.append(PublishVersion(audit_note(settings.git)) if target is None else ReuseVersion(target))
     steps.extend(_alias_step(settings, state, target))
     steps.extend(_url_steps(settings, state))
     steps.extend(_prune_steps(settings, state, *_after_deploy(state, settings.alias, steps)))
+    base = state.base or latest
     return Plan(
         function_name=settings.function_name,
         alias=settings.alias,
         steps=tuple(steps),
-        code_before=latest.code_sha256 if latest else "",
+        code_before=base.code_sha256 if base else "",
         code_after=artifact_sha256,
         changes=tuple(changes),
         previous_version=state.alias.version if state.alias else "",
@@ -496,28 +489,54 @@ def make_plan(settings: Settings, artifact_sha256: str, state: FunctionState) ->
     )
 
 
-def make_cleanup_plan(settings: Settings, state: FunctionState) -> Plan:
-    """Remove the preview: its public-URL statements, its URL, the alias; then prune. Only
-    an alias marked as this run's preview (``ownership``) is removed; anything else is a
-    ``DeployError`` that says whose it is."""
-    life, alias = state.lifecycle, state.alias
-    if alias is not None and not may_clean_up(settings.owner, alias):
-        whose = settings.owner.describe() if settings.owner else "anyone (outside GitHub, cleanup deletes only aliases marked as previews)"
-        raise DeployError.of(
-            f"cleanup refused: alias '{alias.name}' is not the preview of {whose}; it is {owner_of(alias)}. Nothing was deleted",
-            f"alias '{alias.name}'",
-            "cleanup deletes only the preview alias that this pull request's deploy created; to remove another alias, "
-            "delete it yourself (aws lambda delete-alias)",
-        )
+def _version_to_serve(state: FunctionState, holds: bool, written: bool) -> str | None:
+    """The published version the alias will serve, or None when one must be published: the
+    alias's own when it already holds what is wanted; else the newest version when $LATEST is
+    left as it is and that version holds exactly what $LATEST does (Lambda would not publish
+    it again either, and a pull request's preview may have published this very build)."""
+    if holds and state.alias is not None:
+        return state.alias.version
+    newest, latest = state.published, state.latest
+    if not written and newest is not None and latest is not None and latest.fingerprint == newest.fingerprint:
+        return newest.version
+    return None
+
+
+def _tag_steps(settings: Settings, state: FunctionState, written: bool) -> list[Step]:
+    """The user's tags, and the audit tags of the deploy that changed the function."""
+    tags = dict(settings.function.tags)
+    if written:
+        tags.update(deploy_tags(settings.git))
+    return [TagFunction(tags)] if state.latest is not None and any(state.tags.get(key) != value for key, value in tags.items()) else []
+
+
+def make_cleanup_plan(settings: Settings, state: FunctionState, previews: Sequence[Preview]) -> Plan:
+    """Remove the previews: each one's public-URL statements, its URL, the alias; then prune.
+    Only an alias marked as this run's preview (``ownership``) is removed; a named alias that
+    is anything else is a ``DeployError`` that says whose it is."""
+    for preview in previews:
+        alias = preview.alias
+        if alias is not None and not may_clean_up(settings.owner, alias):
+            whose = (
+                settings.owner.describe() if settings.owner else "anyone (outside GitHub, cleanup deletes only aliases marked as previews)"
+            )
+            raise DeployError.of(
+                f"cleanup refused: alias '{alias.name}' is not the preview of {whose}; it is {owner_of(alias)}. Nothing was deleted",
+                f"alias '{alias.name}'",
+                "cleanup deletes only the preview aliases that this pull request's deploys created; to remove another alias, "
+                "delete it yourself (aws lambda delete-alias)",
+            )
     steps: list[Step] = []
-    if held := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid in life.statements):
-        steps.append(RevokeUrlPermissions(settings.alias, held))
-    if life.url is not None:
-        steps.append(DeleteFunctionUrl(settings.alias))
-    if alias is not None:
-        steps.append(DeleteAlias(alias.name, alias.version, alias.description))
-    remaining = [a for a in life.aliases if a.name != settings.alias]
-    steps.extend(_prune_steps(settings, state, life.versions, remaining))
+    for preview in previews:
+        if held := tuple(sid for sid in PUBLIC_URL_STATEMENTS if sid in preview.statements):
+            steps.append(RevokeUrlPermissions(preview.name, held))
+        if preview.url is not None:
+            steps.append(DeleteFunctionUrl(preview.name))
+        if preview.alias is not None:
+            steps.append(DeleteAlias(preview.alias.name, preview.alias.version, preview.alias.description))
+    removed = {preview.name for preview in previews}
+    remaining = [a for a in state.lifecycle.aliases if a.name not in removed]
+    steps.extend(_prune_steps(settings, state, state.lifecycle.versions, remaining))
     code = state.latest.code_sha256 if state.latest else ""
-    previous = alias.version if alias else ""
+    previous = next((preview.alias.version for preview in previews if preview.alias is not None), "")
     return Plan(settings.function_name, settings.alias, tuple(steps), code, code, (), previous, None)

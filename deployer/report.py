@@ -46,7 +46,7 @@ def outputs(result: Result) -> dict[str, str]:
         "function-arn": result.function_arn,
         "version": result.version,
         "previous-version": result.previous_version,
-        "alias": result.alias,
+        "alias": ",".join(name for name, _ in result.removed) or result.alias,
         "alias-arn": result.alias_arn,
         "code-sha256": result.code_sha256,
         "changed": "true" if result.changed else "false",
@@ -56,6 +56,14 @@ def outputs(result: Result) -> dict[str, str]:
         "function-url": result.function_url,
         "deleted-versions": "" if result.status == "planned" else ",".join(result.pruned.deleted),
     }
+
+
+def one_line(result: Result) -> str:
+    """What a run did, in one line: for a message that must say it even when nothing else can be written."""
+    if result.status == "cleaned-up":
+        return f"{HEADLINES[result.status]}: alias {result.alias} of function {result.plan.function_name}"
+    moved = f"{result.previous_version} → {result.version}" if result.previous_version != result.version else result.version
+    return f"{HEADLINES.get(result.status, result.status)}: function {result.plan.function_name}, alias {result.alias} {moved}"
 
 
 def _cell(text: str) -> str:
@@ -95,6 +103,13 @@ def _pruned_cell(result: Result) -> str:
     return "; ".join(parts)
 
 
+def removed_cell(result: Result) -> str:
+    """Each preview alias a cleanup removed, with the version it pointed at."""
+    if not result.removed:
+        return "none (nothing of this preview was left)" if result.status == "cleaned-up" else ""
+    return ", ".join(f"`{name}` (version {version})" for name, version in result.removed)
+
+
 def _calls_cell(calls: Mapping[str, int]) -> str:
     if not calls:
         return "none"
@@ -119,8 +134,7 @@ def markdown(result: Result) -> str:
     ]
     rows = [(name, value) for name, value in rows if value or name not in ("Function URL", "Previous alias", "Versions pruned", "Artifact")]
     if result.status == "cleaned-up":
-        pointed = f" (it pointed at version {result.previous_version})" if result.previous_version else ""
-        rows[1:3] = [("Alias", f"`{result.alias}` removed{pointed}")]
+        rows[1:3] = [("Aliases removed", removed_cell(result))]
     lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
     # Every value above is ours or validated (names, versions, hashes, ARNs); text a user or
@@ -184,9 +198,9 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
     if result.status == "cleaned-up":
         deleted = ", ".join(result.pruned.deleted)
         lines = [
-            f"### 🧹 Preview `{alias}` of `{name}` removed",
+            f"### 🧹 Preview of `{name}` removed",
             "",
-            "The alias, its function URL and its permissions were deleted when the pull request closed."
+            f"Aliases removed: {removed_cell(result)}. Their function URLs and permissions were deleted when the pull request closed."
             + (f" Versions deleted: {deleted}." if deleted else ""),
         ]
         return "\n".join([*lines, "", footer, marker])

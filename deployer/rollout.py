@@ -27,7 +27,7 @@ from .aws import CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weight
 from .errors import Cancelled, ConflictError, DeployError, ProvisioningFailed
 from .health import HealthGate, Verdict, judge_smoke
 from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
-from .ownership import DESCRIPTION_MAX, MARKER_PREFIX, TRACE_OWNER
+from .ownership import DESCRIPTION_MAX, TRACE_OWNER, marker_of
 from .schedule import Stage, format_duration
 
 
@@ -59,8 +59,9 @@ def trace(stable: str, canary: str, run_id: str, owned_by: str = "") -> str:
     (``ownership.TRACE_OWNER``), so a rollout a killed runner left behind still says whose it is."""
     run = f", run {run_id}" if run_id else ""
     note = f"{TRACE_PREFIX}: stable {stable}, canary {canary}{run}"
-    kept = f"{note}{TRACE_OWNER}{owned_by}"
-    return kept if owned_by.startswith(MARKER_PREFIX) and len(kept) <= DESCRIPTION_MAX else note
+    owner = marker_of(owned_by)
+    kept = f"{note}{TRACE_OWNER}{owner}"
+    return kept if owner and len(kept) <= DESCRIPTION_MAX else note
 
 
 class _Timeline:
@@ -445,5 +446,7 @@ def build_appspec(function_name: str, step: HandOffToCodeDeploy, target: str) ->
 
 
 def _untraced(alias: AliasState) -> str | None:
-    """Clear our rollout note from the alias's description; leave anyone else's alone."""
-    return "" if alias.description.startswith(TRACE_PREFIX) else None
+    """Clear our rollout note from the alias's description, keeping a preview's ownership marker
+    that rode along in it (so the pull request's cleanup still finds its alias); leave anyone
+    else's description alone."""
+    return marker_of(alias.description) if alias.description.startswith(TRACE_PREFIX) else None

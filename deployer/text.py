@@ -1,9 +1,12 @@
 """Untrusted text made inert for a terminal and for Markdown (pure).
 
 Contract: ``printable(text)`` shows every terminal control character (C0 but line feed and
-tab, DEL, C1: ESC, BEL, CR, the OSC and CSI introducers) as a visible ``\\xNN`` escape, so
-a description, a branch name or an answer from AWS can neither recolour, retitle or
-rewrite the log nor hide a line behind a carriage return. ``markdown_text(text)`` also
+tab, DEL, C1: ESC, BEL, CR, the OSC and CSI introducers) as a visible ``\\xNN`` escape, and
+every bidirectional control (the embeddings, overrides and isolates U+202A..U+202E and
+U+2066..U+2069, the marks U+200E, U+200F, U+061C) and the line and paragraph separators
+U+2028/U+2029 as a ``\\uNNNN`` escape, so a description, a branch name or an answer from AWS
+can neither recolour, retitle or rewrite the log, nor hide a line behind a carriage return,
+nor show its text in another order than it is stored (the "Trojan Source" trick). ``markdown_text(text)`` also
 escapes what Markdown and HTML would interpret (``<``, ``>``, ``&``, emphasis, links,
 code spans, strike-through, table pipes), for text placed in the job summary or a pull-request comment.
 """
@@ -14,12 +17,15 @@ import re
 
 # C0 without \t and \n, DEL, and C1 (U+0080..U+009F).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional controls and the Unicode line separators: invisible, and they reorder or split what is shown.
+_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 # Underscores inside a word (LOG_LEVEL) never emphasise in GitHub's Markdown: only the others are escaped.
 _MARKDOWN = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def printable(text: str) -> str:
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    shown = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return _INVISIBLE.sub(lambda found: f"\\u{ord(found.group()):04x}", shown)
 
 
 def markdown_text(text: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import DeployError
-from ..settings.code import ECR_IMAGE
+from ..images import ECR_IMAGE
 from .errors import _code, translated
 
 

@@ -41,7 +41,6 @@ class Wants:
 
     aliases: bool = False  # every alias (pruning)
     url: bool = False  # the alias's function URL and policy (function-url, cleanup)
-    stable: bool = False  # the alias's version's configuration (routing by weight)
     provisioned: bool = False  # the alias's provisioned concurrency
     previous: str | None = None  # the blue/green alias
     code_signing: bool = False  # the attached code-signing configuration (code-signing-config-arn)
@@ -83,11 +82,7 @@ class LambdaReads:
             statements=self.url_statements(function_name, alias) if wants.url else frozenset(),
         )
         current = self.get_alias(function_name, alias) if alias else None
-        stable = None
-        if wants.stable and current is not None:
-            stable = newest if newest and newest.version == current.version else self.configuration(function_name, current.version)
         production = Production(
-            stable=stable,
             reserved_concurrency=(got.get("Concurrency") or {}).get("ReservedConcurrentExecutions"),
             provisioned=self.provisioned(function_name, alias) if wants.provisioned and current is not None else None,
             previous=self.get_alias(function_name, wants.previous) if wants.previous else None,
@@ -100,7 +95,16 @@ class LambdaReads:
             tags=dict(got.get("Tags") or {}),
             lifecycle=lifecycle,
             production=production,
+            serving=self._serving(function_name, current, versions),
         )
+
+    def _serving(self, function_name: str, alias: AliasState | None, versions: list[dict[str, Any]]) -> FunctionConfig | None:
+        """The configuration of the version the alias serves: from the listing already read (it
+        holds every version's configuration), so production's state costs no extra call."""
+        if alias is None or alias.version == "$LATEST":
+            return None
+        listed = next((version for version in versions if str(version["Version"]) == alias.version), None)
+        return FunctionConfig.from_api(listed) if listed is not None else self.configuration(function_name, alias.version)
 
     def versions(self, function_name: str) -> list[dict[str, Any]]:
         """Every published version (not $LATEST), through every page."""

@@ -67,6 +67,8 @@ def _scalar(value: Any) -> str:
 
 
 def _row_value(row: surface.Row, value: Any) -> Any:
+    if row.form == "switch":
+        return value == row.on
     if row.form == "mounts":
         return [f"{item['Arn']}={item['LocalMountPath']}" for item in value]
     if row.form == "set":
@@ -85,19 +87,12 @@ def entry(adopted: Adopted, now: datetime | None = None) -> str:
     if latest.package_type == "Image":
         keys += [("package-type", "Image"), ("image-uri", adopted.code.get("ImageUri", ""))]
     else:
-        keys += [("source", "."), ("runtime", latest.runtime), ("handler", latest.handler)]
-    keys += [("role", latest.role), ("architecture", latest.architecture), ("memory", latest.memory), ("timeout", latest.timeout)]
-    if latest.description:
-        keys.append(("description", latest.description))
-    if latest.layers:
-        keys.append(("layers", list(latest.layers)))
-    for row in surface.ROWS:
+        keys += [("source", ".")]
+    for row in surface.ROWS:  # every setting the function has that is not Lambda's own default
         value = surface.reported(row, raw, latest.name)
         default = surface.reported(row, {}, latest.name)
         if surface.normal(row, value) != surface.normal(row, default):
             keys.append((row.input, _row_value(row, value)))
-    if latest.snap_start == "PublishedVersions":
-        keys.append(("snapstart", True))
     if state.production.reserved_concurrency is not None:
         keys.append(("reserved-concurrency", state.production.reserved_concurrency))
     if state.production.code_signing:

@@ -91,9 +91,10 @@ overlap; ``misreport_published_code`` makes PublishVersion answer with another
 CodeSha256 (a service that published something else), to prove the deployer checks;
 ``age(function, seconds)`` makes every version published so far look that much
 older (its LastModified), so a test reaches past ``prune-grace`` without waiting;
-and ``failing_versions`` makes invocations of those versions fail as a handler error
+``failing_versions`` makes invocations of those versions fail as a handler error
 would (HTTP 200 with ``X-Amz-Function-Error``), since moto without Docker only echoes
-the payload.
+the payload; and ``garbled`` names operations answered once with an empty JSON object, an
+answer no version of the service gives, to reach the deployer's handling of its own bugs.
 """
 
 from __future__ import annotations
@@ -247,6 +248,7 @@ class LambdaFidelity:
         self.failing_versions: set[str] = set()
         self.misreport_published_code = ""
         self.provisioned_failure = ""
+        self.garbled: set[str] = set()
         self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
         self._base_url = ""
@@ -260,6 +262,7 @@ class LambdaFidelity:
             self.failing_versions.clear()
             self.misreport_published_code = ""
             self.provisioned_failure = ""
+            self.garbled.clear()
 
     def before(self, operation: str, hook: Callable[[], None], function: str = "") -> None:
         """Run ``hook`` once, just before the next ``operation`` (on ``function``, if given) is handled."""
@@ -301,6 +304,9 @@ class LambdaFidelity:
         environ["wsgi.input"] = io.BytesIO(body)
         request = json.loads(body) if body and route.operation != "Invoke" else {}
         with self._lock:
+            if route.operation in self.garbled:
+                self.garbled.discard(route.operation)
+                return _respond(start_response, 200, {})
             try:
                 answer = self._before(route, request)
             except Refusal as refusal:

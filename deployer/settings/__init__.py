@@ -18,7 +18,7 @@ from ..errors import DeployError
 from ..limits import snapstart_problem
 from ..masking import values_to_mask
 from ..naming import alias_from_ref, alias_problem, ref_from_env
-from ..ownership import Owner
+from ..ownership import Owner, describe_preview
 from .code import CodeSource, parse_cors, read_code
 from .context import CommentTarget, GitContext, OidcCredentials, _read_comment, _read_credentials, _read_owner, pull_request_number
 from .fleet import FleetSettings, load_fleet_settings
@@ -84,6 +84,20 @@ class Settings:
         if self.owner is None or not (self.alias_derived or self.owner.pull_request is not None):
             return None
         return self.owner.marker
+
+    @property
+    def preview(self) -> bool:
+        """A pull request's run, or a preview alias derived from a branch: it writes nothing that
+        production reads (no function tags, no previous-alias, no function-wide concurrency or
+        code signing), and records its commit on its own version and alias."""
+        return self.alias_derived or (self.owner is not None and self.owner.pull_request is not None)
+
+    @property
+    def alias_description(self) -> str | None:
+        """What a preview's alias says of itself: its ownership marker and the commit, run and
+        actor of the deploy that last moved it. None: leave an alias's description as it is."""
+        marker = self.alias_marker
+        return describe_preview(marker, self.git.sha, self.git.run_id, self.git.actor) if marker else None
 
     @property
     def command(self) -> str:

@@ -9,20 +9,15 @@ takes ``function-url-cors`` (``key=value`` lines) and ``function-url-invoke-mode
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..images import ECR_IMAGE
 from ..limits import api_field
 from ..surface import REMOVE, member_shape
 from .inputs import DEFAULTS, _lines, _Reader
 
-# An ECR image by tag or by digest (Lambda takes images from ECR only).
-ECR_IMAGE = re.compile(
-    r"(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[a-z0-9][a-z0-9._/-]*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})|@(?P<digest>sha256:[a-f0-9]{64}))\Z"
-)
 CORS_KEYS: Mapping[str, str] = {
     "allow-origins": "AllowOrigins",
     "allow-methods": "AllowMethods",

@@ -23,9 +23,7 @@ from ..limits import (
 from .inputs import (
     _KEY_VALUE_LINE,
     ENVIRONMENT_MODES,
-    MAX_LAYERS,
     REMOVE,
-    _boolean,
     _choice,
     _key_value_lines,
     _lines,
@@ -42,24 +40,62 @@ ENVIRONMENT_SCHEMA: Mapping[str, Any] = {
 
 @dataclass(frozen=True)
 class FunctionSettings:
-    """Desired function configuration; ``None`` means "not given, leave as is"."""
+    """Desired function configuration: the given rows of ``surface`` (not given: leave as is),
+    the environment, the tags and the function-wide concurrency and code signing."""
 
-    handler: str | None = None
-    runtime: str | None = None
-    role: str | None = None
-    architecture: str | None = None
-    memory: int | None = None
-    timeout: int | None = None
-    description: str | None = None
-    layers: tuple[str, ...] | None = None
+    configuration: Mapping[str, Any] = field(default_factory=dict)  # input id -> parsed value, for the rows given
     environment: Mapping[str, str] | None = None
     environment_mode: str = "merge"
     tags: Mapping[str, str] = field(default_factory=dict)
-    snapstart: bool | None = None
     reserved_concurrency: int | None = None  # function-wide; see remove_reserved_concurrency
     remove_reserved_concurrency: bool = False  # reserved-concurrency: none
-    configuration: Mapping[str, Any] = field(default_factory=dict)  # the surface's given inputs (deployer.surface), parsed
     code_signing: str | None = None  # a code-signing configuration's ARN; "" removes it; None: leave it
+
+    def _text(self, name: str) -> str | None:
+        value = self.configuration.get(name)
+        return None if value is None else str(value)
+
+    def _integer(self, name: str) -> int | None:
+        value = self.configuration.get(name)
+        return None if value is None else int(value)
+
+    @property
+    def handler(self) -> str | None:
+        return self._text("handler")
+
+    @property
+    def runtime(self) -> str | None:
+        return self._text("runtime")
+
+    @property
+    def role(self) -> str | None:
+        return self._text("role")
+
+    @property
+    def architecture(self) -> str | None:
+        return self._text("architecture")
+
+    @property
+    def memory(self) -> int | None:
+        return self._integer("memory")
+
+    @property
+    def timeout(self) -> int | None:
+        return self._integer("timeout")
+
+    @property
+    def description(self) -> str | None:
+        return self._text("description")
+
+    @property
+    def layers(self) -> tuple[str, ...] | None:
+        layers = self.configuration.get("layers")
+        return None if layers is None else tuple(layers)
+
+    @property
+    def snapstart(self) -> bool | None:
+        applied = self.configuration.get("snapstart")
+        return None if applied is None else applied == surface.BY_INPUT["snapstart"].on
 
 
 def parse_environment(value: str) -> dict[str, str]:
@@ -116,32 +152,14 @@ def _read_tags(reader: _Reader) -> dict[str, str]:
     return tags
 
 
-def _read_layers(reader: _Reader) -> tuple[str, ...] | None:
-    if reader.given("layers") is None:
-        return None
-    layers = reader.api_lines("layers")
-    if len(layers) > MAX_LAYERS:
-        reader.fail("layers", f"{len(layers)} layers given; Lambda allows at most {MAX_LAYERS}")
-    return layers
-
-
 def _read_function(reader: _Reader) -> FunctionSettings:
     return FunctionSettings(
-        handler=reader.api_text("handler"),
-        runtime=reader.api_text("runtime"),
-        role=reader.api_text("role"),
-        architecture=reader.api_text("architecture"),
-        memory=reader.api_number("memory"),
-        timeout=reader.api_number("timeout"),
-        description=reader.api_text("description"),
-        layers=_read_layers(reader),
+        configuration=_read_configuration(reader),
         environment=_read_environment(reader),
         environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
         tags=_read_tags(reader),
-        snapstart=reader.parse("snapstart", _boolean),
         reserved_concurrency=None if reader.raw("reserved-concurrency") == REMOVE else reader.api_number("reserved-concurrency"),
         remove_reserved_concurrency=reader.raw("reserved-concurrency") == REMOVE,
-        configuration=_read_configuration(reader),
         code_signing="" if reader.raw("code-signing-config-arn") == REMOVE else reader.api_text("code-signing-config-arn"),
     )
 
@@ -150,7 +168,7 @@ def _read_configuration(reader: _Reader) -> dict[str, Any]:
     """Every row of the configuration surface that was given, checked against the model."""
     given: dict[str, Any] = {}
     for row in surface.ROWS:
-        value = reader.parse(row.input, partial(surface.parse, row))
+        value = reader.parse(row.input, partial(surface.parse, row), f"for example: {row.example}" if row.example else "")
         if value is not None:
             given[row.input] = value
     # Without log-format, the function's own format decides, once it is read (the planner checks that).

@@ -9,11 +9,7 @@ from typing import Any, TypeVar
 
 from ..bounded import load_json
 from ..errors import Problem
-from ..limits import (
-    DOCUMENTED_MAX_TIMEOUT,
-    ApiField,
-    api_field,
-)
+from ..limits import ApiField, api_field
 from ..schedule import parse_duration, parse_weight
 
 T = TypeVar("T")
@@ -29,9 +25,6 @@ DEFAULT_WAIT_TIMEOUT = 300
 
 
 DEFAULT_PRUNE_GRACE = 3600.0
-
-
-MAX_LAYERS = 5
 
 
 PLAIN_NAME_MAX = 64
@@ -173,6 +166,12 @@ INPUT_IDS = (
     "s3-object-version",
     "function-url-cors",
     "function-url-invoke-mode",
+    "capacity-provider-arn",
+    "capacity-provider-concurrency",
+    "capacity-provider-memory-per-vcpu",
+    "durable-retention-days",
+    "durable-execution-timeout",
+    "tenant-isolation-mode",
 )
 
 
@@ -181,14 +180,6 @@ INPUT_IDS = (
 # (layers, alarms) are checked line by line.
 API_FIELDS: Mapping[str, tuple[str, str]] = {
     "function-name": ("lambda", "FunctionName"),
-    "handler": ("lambda", "Handler"),
-    "runtime": ("lambda", "Runtime"),
-    "role": ("lambda", "RoleArn"),
-    "architecture": ("lambda", "Architecture"),
-    "memory": ("lambda", "MemorySize"),
-    "timeout": ("lambda", "Timeout"),
-    "description": ("lambda", "Description"),
-    "layers": ("lambda", "LayerVersionArn"),
     "alias": ("lambda", "Alias"),
     "to-version": ("lambda", "Version"),
     "alarms": ("cloudwatch", "AlarmName"),
@@ -210,18 +201,11 @@ API_FIELDS: Mapping[str, tuple[str, str]] = {
 }
 
 
-# Where a botocore release leaves a maximum out of its model, Lambda's documented one.
-DOCUMENTED_MAX = {"timeout": DOCUMENTED_MAX_TIMEOUT}
-
-
-UNITS = {"memory": "MB", "timeout": "seconds", "role-duration-seconds": "seconds"}
+UNITS = {"role-duration-seconds": "seconds"}
 
 
 EXAMPLES = {
     "function-name": "orders-api, or arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
-    "handler": "app.handler",
-    "role": "arn:aws:iam::123456789012:role/my-role",
-    "layers": "arn:aws:lambda:eu-west-1:123456789012:layer:NAME:VERSION",
     "to-version": "41",
     "before-traffic-hook": "CodeDeployHook_orders_api_pretraffic",
     "after-traffic-hook": "CodeDeployHook_orders_api_posttraffic",
@@ -286,7 +270,7 @@ def _example(name: str) -> str:
 
 def _field(name: str) -> ApiField:
     service, shape = API_FIELDS[name]
-    return api_field(service, shape, DOCUMENTED_MAX.get(name))
+    return api_field(service, shape)
 
 
 def _boolean(value: str) -> bool:

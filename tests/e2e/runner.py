@@ -101,8 +101,9 @@ def workflow_commands(log: str) -> list[Command]:
     return commands
 
 
-# Terminal control characters: C0 but tab and line feed, DEL, C1.
-RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Terminal control characters (C0 but tab and line feed, DEL, C1) and the invisible ones that
+# reorder or split a line: bidirectional controls, the Unicode line and paragraph separators.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def log_problems(run: ActionRun) -> list[str]:

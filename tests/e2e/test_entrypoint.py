@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 
 from deployer.planner import package_key
 from deployer.sandbox import REGION, Sandbox
-from tests.e2e.runner import create_inputs, github_env, run_action
+from tests.e2e.runner import ENTRYPOINT, create_inputs, github_env, prepare, run_action
+from tests.unit.test_report import parse_github_output
 
 
 @pytest.fixture
@@ -120,13 +122,40 @@ def test_missing_required_input(fast: Sandbox, workspace: Path) -> None:
     assert any("input 'function-name': is required" in line for line in run.errors)
 
 
-def test_an_internal_bug_exits_2_and_says_so(fast: Sandbox, workspace: Path, create: dict[str, str], tmp_path: Path) -> None:
-    files = tmp_path / "cmds"
-    files.mkdir()
-    (files / "output").mkdir()  # GITHUB_OUTPUT is a directory: writing outputs blows up
-    run = run_action(workspace, fast, create, file_commands=files)
+def test_an_internal_bug_exits_2_and_says_so(fast: Sandbox, workspace: Path, create: dict[str, str]) -> None:
+    fast.fidelity.garbled.add("GetFunction")  # type: ignore[union-attr]  # an answer the gateway cannot read: our bug to own
+    run = run_action(workspace, fast, create)
     assert run.returncode == 2
     assert any("bug in lambda-deploy" in line for line in run.errors)
+
+
+def test_an_unwritable_github_output_is_the_runners_problem_said_plainly(
+    fast: Sandbox, workspace: Path, create: dict[str, str], tmp_path: Path
+) -> None:
+    files = tmp_path / "cmds"
+    files.mkdir()
+    (files / "output").mkdir()  # GITHUB_OUTPUT is a directory: the outputs cannot be written
+    run = run_action(workspace, fast, create, file_commands=files)
+    assert run.returncode == 1
+    (error,) = run.errors
+    assert "GITHUB_OUTPUT" in error and str(files / "output") in error and "bug" not in error
+    assert "Deployed: function orders, alias live" in error  # what this run did stands, and is said
+
+
+def test_a_missing_job_summary_is_a_warning_and_the_deploy_stands(
+    fast: Sandbox, workspace: Path, create: dict[str, str], tmp_path: Path, lambda_client: Any
+) -> None:
+    files = tmp_path / "cmds"
+    files.mkdir()
+    step = prepare(workspace, fast, create, file_commands=files)
+    step.env["GITHUB_STEP_SUMMARY"] = str(tmp_path / "not-mounted" / "summary")  # as act passed it: a path that does not exist
+    done = subprocess.run(ENTRYPOINT, cwd=workspace, env=step.env, capture_output=True, timeout=120, check=False)
+    log = done.stdout.decode()
+    assert done.returncode == 0, log
+    warnings = [line for line in log.splitlines() if line.startswith("::warning::")]
+    assert len(warnings) == 1 and "job summary could not be written" in warnings[0] and "not-mounted" in warnings[0]
+    assert parse_github_output(step.output.read_text())["version"] == "1"  # the outputs are written all the same
+    assert lambda_client.get_alias(FunctionName="orders", Name="live")["FunctionVersion"] == "1"
 
 
 def publish_layer(sandbox: Sandbox, lambda_client: Any) -> str:

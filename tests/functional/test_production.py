@@ -109,10 +109,10 @@ def test_reserved_concurrency_is_set_changed_and_removed_only_when_it_differs(li
 
 
 def test_snapstart_is_refused_for_a_runtime_without_it(live_v1: Path, lambda_client: Any) -> None:
-    lambda_client.update_function_configuration(FunctionName="orders", Runtime="python3.11")
+    assert run(live_v1, runtime="python3.11").version == "2"  # production now runs python3.11
     with pytest.raises(DeployError, match=r"SnapStart does not support runtime 'python3.11'; it supports .*python3.12"):
         run(live_v1, snapstart="true")
-    assert versions(lambda_client) == ["1"]
+    assert versions(lambda_client) == ["1", "2"]
 
 
 def test_snapstart_is_a_setting_and_the_version_waits_for_its_snapshot(live_v1: Path, lambda_client: Any) -> None:

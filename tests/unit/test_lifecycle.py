@@ -17,6 +17,7 @@ from deployer.model import (
     GrantPublicUrl,
     Lifecycle,
     Plan,
+    Preview,
     Pruned,
     PruneVersions,
     Result,
@@ -127,11 +128,17 @@ def test_cleanup_plans_only_what_exists(workspace: Path) -> None:
     full_state = state(FunctionUrl("u", "NONE"), PUBLIC, (alias("pr-7", "3"), alias("live", "1")))
     old = replace(full_state.lifecycle, ages={"1": 7200.0, "2": 7200.0, "3": 7200.0})  # all past prune-grace
     marked = replace(full_state, alias=PREVIEW, lifecycle=old)
-    full = make_cleanup_plan(chosen, marked)  # type: ignore[arg-type]
+    preview = Preview("pr-7", PREVIEW, FunctionUrl("u", "NONE"), PUBLIC)
+    full = make_cleanup_plan(chosen, marked, [preview])  # type: ignore[arg-type]
     assert [type(s) for s in full.steps] == [RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias, PruneVersions]
     assert full.steps[-1] == PruneVersions(1, ("2",), 3600.0)  # 3 is the newest, 1 is live's; pr-7 no longer counts
     empty = FunctionState(config(), config("1"), None, {}, Lifecycle(("1",), (alias("live", "1"),)))
-    assert make_cleanup_plan(chosen, empty).steps == ()  # type: ignore[arg-type]
+    assert make_cleanup_plan(chosen, empty, [Preview("pr-7", None)]).steps == ()  # type: ignore[arg-type]
+    # Two aliases of one pull request (its branch was renamed): both go, each with what hangs on it.
+    renamed = Preview("old-name", replace(PREVIEW, name="old-name"), FunctionUrl("v", "NONE"), PUBLIC)
+    both = make_cleanup_plan(chosen, marked, [preview, renamed])  # type: ignore[arg-type]
+    deleted = [s.name for s in both.steps if isinstance(s, DeleteAlias)]
+    assert deleted == ["pr-7", "old-name"] and [s.alias for s in both.steps if isinstance(s, DeleteFunctionUrl)] == ["pr-7", "old-name"]
 
 
 def result(status: str, url: str = "https://x.lambda-url.eu-west-1.on.aws/") -> Result:

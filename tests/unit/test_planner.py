@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from deployer import surface
 from deployer.errors import DeployError
 from deployer.model import (
     AliasState,
@@ -48,13 +49,20 @@ def config(version: str = "$LATEST", sha: str = "OLD", **fields: Any) -> Functio
     return FunctionConfig.from_api(raw)
 
 
+def function_settings(**function: Any) -> FunctionSettings:
+    """Settings rows by input name (``memory=256``), the rest (environment, tags...) as they are."""
+    rows = {name.replace("_", "-"): value for name, value in function.items() if name.replace("_", "-") in surface.BY_INPUT}
+    others = {name: value for name, value in function.items() if name.replace("_", "-") not in surface.BY_INPUT}
+    return FunctionSettings(configuration=rows, **others)
+
+
 def settings(**function: Any) -> Settings:
     return Settings(
         function_name="orders",
         source=Path("."),
         exclude=(),
         requirements=None,
-        function=FunctionSettings(**function),
+        function=function_settings(**function),
         alias="live",
         dry_run=False,
         region="us-east-1",
@@ -161,7 +169,9 @@ def test_environment_equal_after_merge_is_not_sent() -> None:
 
 
 def test_merged_environment_over_4kb_is_refused_before_anything_moves() -> None:
-    big = replace(EXISTING, latest=config(Environment={"Variables": {"OLD": "x" * 4000}}))
+    # Production's version holds the big variables: they are what a merge keeps.
+    big_variables = {"Environment": {"Variables": {"OLD": "x" * 4000}}}
+    big = replace(EXISTING, latest=config(**big_variables), published=config("1", **big_variables))
     with pytest.raises(DeployError, match="Lambda allows 4096 bytes"):
         make_plan(settings(environment={"NEW": "y" * 200}), "OLD", big)
 

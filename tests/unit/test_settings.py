@@ -255,14 +255,6 @@ def test_bad_rollout_input_is_explained(workspace: Path, inputs: dict[str, str],
 # derived from the model's own constraints, not listed by hand.
 VALID_API_VALUES = {
     "function-name": "orders",
-    "handler": "app.handler",
-    "runtime": "python3.12",
-    "role": ROLE,
-    "architecture": "arm64",
-    "memory": "512",
-    "timeout": "30",
-    "description": "Orders API",
-    "layers": LAYER,
     "alias": "live",
     "to-version": "3",
     "alarms": "orders-errors",
@@ -335,6 +327,21 @@ def test_every_api_input_follows_every_constraint_of_the_model(workspace: Path) 
 
 
 SURFACE_VALID = {
+    "handler": "app.handler",
+    "runtime": "python3.12",
+    "role": ROLE,
+    "architecture": "arm64",
+    "memory": "512",
+    "timeout": "30",
+    "description": "Orders API",
+    "layers": LAYER,
+    "snapstart": "true",
+    "capacity-provider-arn": "arn:aws:lambda:eu-west-1:123456789012:capacity-provider:orders",
+    "capacity-provider-concurrency": "64",
+    "capacity-provider-memory-per-vcpu": "4",
+    "durable-retention-days": "30",
+    "durable-execution-timeout": "3600",
+    "tenant-isolation-mode": "PER_TENANT",
     "subnet-ids": "subnet-0123456789abcdef0",
     "security-group-ids": "sg-0123456789abcdef0",
     "ipv6-dual-stack": "true",
@@ -365,8 +372,8 @@ def test_every_configuration_row_is_validated_from_the_model(workspace: Path) ->
         loaded = load(workspace, **{row.input: valid}).function.configuration  # type: ignore[attr-defined]
         assert row.input in loaded, row.input
         shape = surface.member_shape(row.path)
-        leaf = shape.member if row.form in ("list", "set") else shape
-        if row.form in ("text", "integer", "list", "set") and leaf.type_name != "boolean":
+        leaf = shape.member if row.form in ("list", "set", "one") else shape
+        if row.form in ("text", "integer", "list", "set", "one", "number") and leaf.type_name != "boolean":
             for bad in model_violations("lambda", leaf.name, valid):
                 found = problems(workspace, **{row.input: bad})
                 assert any(f"input '{row.input}'" in p for p in found), (row.input, bad, found)
@@ -377,7 +384,7 @@ def test_every_configuration_row_is_validated_from_the_model(workspace: Path) ->
             assert any(f"input '{row.input}'" in p for p in problems(workspace, **{row.input: "none"}))
     assert checked >= 12
     too_many = "\n".join(f"sg-{n:017x}" for n in range(6))
-    assert any("6 given; Lambda takes at most 5" in p for p in problems(workspace, **{"security-group-ids": too_many}))
+    assert any("6 given; Lambda allows at most 5" in p for p in problems(workspace, **{"security-group-ids": too_many}))
     assert any("not ACCESS_POINT_ARN=/mnt/path" in p for p in problems(workspace, **{"file-systems": "fsap-1"}))
 
 
