@@ -420,9 +420,9 @@ def _previews_to_remove(settings: Settings, state: FunctionState, services: Serv
     preview, whatever branch name made it; a named alias is that alias alone (refused by the plan
     if it is not a preview this run may remove). What is already gone is a notice."""
     named = Preview(settings.alias, state.alias, state.lifecycle.url, state.lifecycle.statements)
+    if state.latest is not None and state.alias is None:
+        io.notice(f"alias {settings.alias} does not exist (already removed?); removing only what is left of it")
     if not (settings.alias_derived and settings.owner is not None):
-        if state.latest is not None and state.alias is None:
-            io.notice(f"alias {settings.alias} does not exist (already removed?); removing only what is left of it")
         return (named,) if state.latest is not None else ()
     owner = settings.owner
     owned = [alias for alias in state.lifecycle.aliases if owns(owner, alias)]
@@ -593,17 +593,19 @@ def main(
 
 
 def report_ended(settings: Settings, ended: Ended, io: Reporter) -> None:
-    """Outputs, summary and the pull-request comment for one function's run."""
-    if ended.result is not None and settings.diff:
+    """Summary, the pull-request comment, then the outputs, for one function's run: outputs
+    last, so that a runner file that cannot be written stops nothing else from being said."""
+    result = ended.result
+    if result is not None and settings.diff:
         from .commands import diff
 
-        difference = diff.of(ended.result)
-        io.outputs({**report.outputs(ended.result), "changed": "true" if difference.differs else "false"})
+        difference = diff.of(result)
         io.summary(diff.markdown(difference))
-        comment_on_pull_request(settings, ended.result, io, diff.markdown(difference, DIFF_COMMENT_TITLE))
-    elif ended.result is not None:
-        io.outputs(report.outputs(ended.result))
-        io.summary(report.markdown(ended.result))
-        comment_on_pull_request(settings, ended.result, io)
+        comment_on_pull_request(settings, result, io, diff.markdown(difference, DIFF_COMMENT_TITLE))
+        io.outputs({**report.outputs(result), "changed": "true" if difference.differs else "false"})
+    elif result is not None:
+        io.summary(report.markdown(result))
+        comment_on_pull_request(settings, result, io)
+        io.outputs(report.outputs(result))
     elif ended.code == 1:
         io.summary(report.failure_markdown(DeployError(*ended.problems)))

@@ -62,8 +62,9 @@ def one_line(result: Result) -> str:
     """What a run did, in one line: for a message that must say it even when nothing else can be written."""
     if result.status == "cleaned-up":
         return f"{HEADLINES[result.status]}: alias {result.alias} of function {result.plan.function_name}"
-    moved = f"{result.previous_version} → {result.version}" if result.previous_version != result.version else result.version
-    return f"{HEADLINES.get(result.status, result.status)}: function {result.plan.function_name}, alias {result.alias} {moved}"
+    before = result.previous_version
+    moved = f"version {before} → {result.version}" if before and before != result.version else f"version {result.version}"
+    return f"{HEADLINES.get(result.status, result.status)}: function {result.plan.function_name}, alias {result.alias} on {moved}"
 
 
 def _cell(text: str) -> str:

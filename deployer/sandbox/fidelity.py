@@ -240,6 +240,7 @@ class LambdaFidelity:
 
     def __init__(self, app: WsgiApp, in_progress_reads: int = 2) -> None:
         self._app = app
+        self._default_reads = in_progress_reads
         self.in_progress_reads = in_progress_reads
         self._functions: dict[str, _FunctionRecord] = {}
         self._lock = threading.Lock()
@@ -254,7 +255,9 @@ class LambdaFidelity:
         self._base_url = ""
 
     def reset(self) -> None:
+        """Forget every function and put every test control back as the sandbox started."""
         with self._lock:
+            self.in_progress_reads = self._default_reads
             self._functions.clear()
             self._hooks.clear()
             self._barriers.clear()

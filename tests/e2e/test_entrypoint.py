@@ -139,7 +139,7 @@ def test_an_unwritable_github_output_is_the_runners_problem_said_plainly(
     assert run.returncode == 1
     (error,) = run.errors
     assert "GITHUB_OUTPUT" in error and str(files / "output") in error and "bug" not in error
-    assert "Deployed: function orders, alias live" in error  # what this run did stands, and is said
+    assert "Deployed: function orders, alias live on version 1" in error  # what this run did stands, and is said
 
 
 def test_a_missing_job_summary_is_a_warning_and_the_deploy_stands(

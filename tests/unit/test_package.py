@@ -306,3 +306,58 @@ def test_a_package_with_only_a_manylinux_2_28_wheel_installs_for_python_3_12_not
     requirements.write_text(f"--no-index\n--find-links {wheels}\nnewglibc311==1.0\n")
     with pytest.raises(DeployError, match=r"pip could not install the requirements for python3\.11/x86_64"):
         build_artifact(root, requirements=requirements, runtime="python3.11", architecture="x86_64")  # Amazon Linux 2's glibc is 2.26
+
+
+def _zip_with(entries: list[tuple[str, str, bool]]) -> bytes:
+    """A zip of (name, content, is_symlink) entries, written as given (no name cleaning)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content, link in entries:
+            info = zipfile.ZipInfo(name)
+            if link:
+                info.external_attr = 0o120777 << 16
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        (("../../evil.py", "x", False), "climbs out with '..'"),
+        (("lib/../../evil.py", "x", False), "climbs out with '..'"),
+        (("/etc/evil.py", "x", False), "an absolute path"),
+        (("C:/evil.py", "x", False), "an absolute path"),
+        (("environ", "/proc/self/environ", True), "a symlink that leaves the archive (to /proc/self/environ)"),
+        (("lib/up", "../../outside", True), "a symlink that leaves the archive"),
+        ((".git/config", "token", False), "part of a .git folder"),
+        (("vendor/.git/HEAD", "ref", False), "part of a .git folder"),
+    ],
+)
+def test_a_ready_zip_that_escapes_or_carries_git_is_refused(tmp_path: Path, entry: tuple[str, str, bool], why: str) -> None:
+    ready = tmp_path / "function.zip"
+    ready.write_bytes(_zip_with([("handler.py", "x", False), entry]))
+    with pytest.raises(DeployError) as caught:
+        build_artifact(ready)
+    assert why in str(caught.value) and f"'{entry[0]}'" in str(caught.value)
+
+
+def test_a_ready_zip_with_links_that_stay_inside_is_used_byte_for_byte(tmp_path: Path) -> None:
+    data = _zip_with([("handler.py", "x", False), ("lib/alias.py", "../handler.py", True), ("lib/.gitignore", "*", False)])
+    (tmp_path / "function.zip").write_bytes(data)
+    assert build_artifact(tmp_path / "function.zip").zip_bytes == data
+
+
+def test_a_symlink_loop_is_an_input_error_naming_the_link(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "handler.py").write_text("x = 1\n")
+    (source / "deep").mkdir()
+    (source / "deep" / "a").symlink_to("b")
+    (source / "deep" / "b").symlink_to("a")
+    with pytest.raises(DeployError) as caught:
+        build_artifact(source)
+    assert "input 'source'" in str(caught.value) and "'deep/a' cannot be followed" in str(caught.value)
+    (source / "deep" / "a").unlink()
+    (source / "deep" / "b").unlink()
+    (source / "deep" / "dangling").symlink_to("nowhere")  # leads nowhere: left out, as before
+    assert build_artifact(source).file_count == 1

@@ -235,3 +235,41 @@ def _refused(parse: Callable[[str], Any], text: str) -> str:
 def test_values_out_of_range_say_what_they_are() -> None:
     assert "'100' is 100% of the traffic, which is not a canary" in _refused(parse_canary_weight, "100")
     assert "'0' is 0% of the traffic" in _refused(parse_canary_weight, "0")
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\u2028"])
+def test_bidi_controls_and_line_separators_are_shown_escaped(control: str) -> None:
+    from deployer.text import markdown_text, printable
+
+    shown = printable(f"a{control}b")
+    assert control not in shown and f"\\u{ord(control):04x}" in shown
+    assert control not in markdown_text(f"a{control}b")
+
+
+@pytest.mark.parametrize("branch", ["feature-x-pr42", "fix-PR7", "x-pr1", "topic-b1a2b3c4d", "a/b-pr99"])
+def test_no_derived_name_ends_the_way_a_fallback_does(branch: str) -> None:
+    from deployer.naming import RESERVED_SUFFIX, alias_from_ref
+
+    derived = alias_from_ref(branch)
+    assert not RESERVED_SUFFIX.search(derived), derived
+    assert alias_problem(derived) == ""
+
+
+def test_a_fallback_always_ends_in_its_reserved_suffix() -> None:
+    from deployer.naming import RESERVED_SUFFIX
+
+    assert Owner("o/r", 42).fallback("feature-x") == "feature-x-pr42"
+    branch = Owner("o/r", ref="feature/x").fallback("feature-x")
+    assert RESERVED_SUFFIX.search(branch) and branch.startswith("feature-x-b")
+    assert len(Owner("o/r", 7).fallback("y" * 128)) == 128
+
+
+def test_images_are_pinned_to_the_digest_that_was_resolved() -> None:
+    from deployer.images import pinned
+
+    repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/orders"
+    digest = "a" * 64
+    assert pinned(f"{repository}:prod", digest) == f"{repository}@sha256:{digest}"
+    assert pinned(f"{repository}@sha256:{'b' * 64}", f"sha256:{digest}") == f"{repository}@sha256:{digest}"
+    with pytest.raises(ValueError, match="not an ECR image"):
+        pinned("docker.io/library/python:3", digest)
