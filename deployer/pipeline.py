@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from types import FrameType
 
 from . import report
-from .aws import Services, Wants, WebIdentity
+from .aws import Services, Wants, WebIdentity, remember_secrets
 from .errors import Cancelled, DeployError, Problem, RunnerFileError
 from .executor import DryRunExecutor, Executor, Outcome
 from .github import Reporter
@@ -205,6 +205,8 @@ def _read_state(settings: Settings, services: Services, io: Reporter) -> Functio
         code_signing=settings.command == "deploy" and settings.function.code_signing is not None,
     )
     state = services.lambda_.read_state(settings.function_name, settings.alias, wants)
+    # Values read back are as secret as the ones given: no message from AWS may show them.
+    remember_secrets(value for config in (state.latest, state.serving, state.published) if config for value in config.environment.values())
     if state.latest is None:
         if not cleanup:
             io.info(f"function {settings.function_name} does not exist yet; it will be created")
@@ -304,6 +306,7 @@ def claim_preview_alias(settings: Settings, services: Services, io: Reporter) ->
 
 def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Result:
     clock = clock or SystemClock()
+    remember_secrets((settings.function.environment or {}).values())
     stages = _Stages(io, time.monotonic)  # stage times are reported in real time
     # Package first when the function's state cannot change the package (no requirements to
     # vendor for its runtime): a package that is too big then fails before any AWS call.
@@ -513,7 +516,7 @@ def comment_on_pull_request(settings: Settings, result: Result, io: Reporter, di
     else:
         body = report.comment_markdown(result, git.sha, run_url)
     try:
-        done = post_preview_comment(target, body, marker)
+        posted = post_preview_comment(target, body, marker)
     except CommentError as error:
         hint = (
             "give the job 'permissions: pull-requests: write' (a pull request from a fork only gets a read-only token)"
@@ -522,7 +525,9 @@ def comment_on_pull_request(settings: Settings, result: Result, io: Reporter, di
         )
         io.warning(f"could not comment on pull request #{target.number}: {error}. {hint}")
         return
-    io.info(f"preview comment {done} on pull request #{target.number}")
+    for other in posted.ignored:
+        io.info(f"{other} carries lambda-deploy's marker but was not written with this token: left alone")
+    io.info(f"preview comment {posted.done} on pull request #{target.number}")
 
 
 @dataclass(frozen=True)

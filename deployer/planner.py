@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import surface
+from . import environment, surface
 from .errors import DeployError, Problem
 from .limits import snapstart_problem
 from .model import (
@@ -62,7 +62,8 @@ from .model import (
     UploadToS3,
 )
 from .ownership import may_clean_up, owner_of, owns
-from .settings import FunctionSettings, GitContext, RolloutSettings, Settings, environment_problems
+from .settings import FunctionSettings, GitContext, RolloutSettings, Settings
+from .settings.function import SIZE_HINT
 
 TAG_PREFIX = "lambda-deploy:"
 _TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
@@ -91,11 +92,7 @@ def deploy_tags(git: GitContext) -> dict[str, str]:
 
 def merged_environment(wanted: FunctionSettings, current: Mapping[str, str]) -> dict[str, str] | None:
     """The complete variable set to send, or None when the input was not given."""
-    if wanted.environment is None:
-        return None
-    if wanted.environment_mode == "replace":
-        return dict(wanted.environment)
-    return {**current, **wanted.environment}
+    return environment.merged(wanted.environment, current, wanted.environment_mode)
 
 
 def environment_change(before: Mapping[str, str], after: Mapping[str, str]) -> Change | None:
@@ -110,9 +107,10 @@ def environment_change(before: Mapping[str, str], after: Mapping[str, str]) -> C
 
 
 def _check_environment(variables: Mapping[str, str]) -> None:
-    problems = environment_problems(variables)
+    problems = environment.problems(variables)
     if problems:
-        raise DeployError(*(Problem(p, "input 'environment'", "after merging with the function's current variables") for p in problems))
+        hint = "after merging with the variables the function has; " + SIZE_HINT
+        raise DeployError(*(Problem(p, "input 'environment'", hint) for p in problems))
 
 
 def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:

@@ -14,7 +14,8 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
@@ -66,14 +67,61 @@ class GitHubRest:
             url = found.group(1) if found else None
 
 
-def post_preview_comment(target: CommentTarget, body: str, marker: str) -> str:
-    """Create or edit the pull request's preview comment; "created" or "updated"."""
+# The identity that comments with a job's GITHUB_TOKEN (an installation token of the GitHub
+# Actions app: GitHub's REST API refuses it GET /user).
+ACTIONS_BOT = ("github-actions[bot]", "Bot")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the comment call did, and the marked comments it left alone (someone else's)."""
+
+    done: str  # created | updated
+    ignored: tuple[str, ...] = ()  # "comment 123 by mallory" for each marked comment that is not the action's
+
+
+def _author(comment: Mapping[str, Any]) -> tuple[str, str]:
+    user = comment.get("user") or {}
+    return str(user.get("login", "")), str(user.get("type", ""))
+
+
+def token_identity(rest: GitHubRest) -> tuple[str, str] | None:
+    """Who comments with this token: GET /user for a personal or user token; None for an
+    installation token (GITHUB_TOKEN, a GitHub App's), which GitHub refuses it."""
+    try:
+        user = rest.request("GET", "/user")
+    except CommentError as error:
+        if error.status in (401, 403, 404):
+            return None
+        raise
+    return (str(user.get("login", "")), str(user.get("type", ""))) if isinstance(user, dict) else None
+
+
+def post_preview_comment(target: CommentTarget, body: str, marker: str) -> Posted:
+    """Create or edit the pull request's preview comment. A comment that carries ``marker``
+    counts as the action's only when its author is the identity this token comments as:
+    anyone can write the marker into a comment of their own, and the action must not put its
+    words under their name. That identity is GET /user's for a user token; for an
+    installation token it is ``github-actions[bot]`` (GITHUB_TOKEN), or, for another app's
+    token, the author GitHub gives the comment it creates: the app's older marked comments
+    are then deleted, so one stays."""
     rest = GitHubRest(target.api_url, target.token)
     body = printable(body)  # no raw control characters in what a reviewer's browser or terminal shows
     issue = f"/repos/{target.repository}/issues/{target.number}"
-    existing = next((c for c in rest.pages(f"{issue}/comments?per_page=100") if marker in str(c.get("body", ""))), None)
-    if existing is None:
-        rest.request("POST", f"{issue}/comments", {"body": body})
-        return "created"
-    rest.request("PATCH", f"/repos/{target.repository}/issues/comments/{existing['id']}", {"body": body})
-    return "updated"
+    marked = [c for c in rest.pages(f"{issue}/comments?per_page=100") if marker in str(c.get("body", ""))]
+    identity = token_identity(rest) or ACTIONS_BOT
+    own = next((c for c in marked if _author(c) == identity), None)
+    if own is not None:
+        rest.request("PATCH", f"/repos/{target.repository}/issues/comments/{own['id']}", {"body": body})
+        return Posted("updated", _others(marked, identity))
+    created = rest.request("POST", f"{issue}/comments", {"body": body})
+    author = _author(created) if isinstance(created, dict) else identity
+    if author != identity:  # another app's token: its earlier comments are the older ones by the same author
+        for older in (c for c in marked if _author(c) == author):
+            rest.request("DELETE", f"/repos/{target.repository}/issues/comments/{older['id']}")
+        identity = author
+    return Posted("created", _others(marked, identity))
+
+
+def _others(marked: list[Any], identity: tuple[str, str]) -> tuple[str, ...]:
+    return tuple(f"comment {c.get('id')} by {_author(c)[0] or 'an unknown user'}" for c in marked if _author(c) != identity)

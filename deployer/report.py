@@ -13,7 +13,7 @@ from typing import Any
 from .errors import DeployError, Problem
 from .model import Result, RolloutOutcome, TimelineEvent
 from .schedule import format_duration
-from .text import markdown_text
+from .text import code_span, markdown_text
 
 OUTPUT_NAMES = (
     "function-arn",
@@ -126,7 +126,7 @@ def markdown(result: Result) -> str:
         ("Alias", _alias_cell(result)),
         ("Function URL", result.function_url),
         ("Previous alias", f"`{result.previous_alias[0]}` → {result.previous_alias[1]}" if result.previous_alias else ""),
-        ("Artifact", f"`{result.artifact}`" if result.artifact else ""),
+        ("Artifact", code_span(result.artifact) if result.artifact else ""),
         ("Code SHA-256", _code_cell(result)),
         ("Configuration changes", changes),
         ("Versions pruned", _pruned_cell(result)),
@@ -208,7 +208,7 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
     rows = [
         ("Alias", f"`{alias}` → version {result.version}"),
         ("URL", result.function_url or "(none: set function-url to get one)"),
-        *((("Image" if ".dkr.ecr." in result.artifact else "Artifact", f"`{result.artifact}`"),) if result.artifact else ()),
+        *((("Image" if ".dkr.ecr." in result.artifact else "Artifact", code_span(result.artifact)),) if result.artifact else ()),
         ("Code SHA-256", f"`{result.code_sha256}`"),
         ("Commit", f"`{commit[:12]}`" if commit else "-"),
         (
@@ -253,7 +253,7 @@ def fleet_entry(result: Result | None, status: str, problems: tuple[Problem, ...
 
 
 def listing_markdown(display: str, names: list[str]) -> str:
-    lines = [f"### lambda-deploy: {len(names)} functions in `{display}`", ""]
+    lines = [f"### lambda-deploy: {len(names)} functions in {code_span(display)}", ""]
     return "\n".join([*lines, *(f"- `{name}`" for name in names)])
 
 
@@ -266,7 +266,7 @@ def fleet_markdown(display: str, rows: list[tuple[str, Result | None, str, float
     for _, _, status, _ in rows:
         counts[status] = counts.get(status, 0) + 1
     tally = ", ".join(f"{FLEET_MARKS.get(status, '❌')} {count} {status}" for status, count in counts.items())
-    lines = [f"### lambda-deploy: {len(rows)} functions from `{display}`: {tally}", ""]
+    lines = [f"### lambda-deploy: {len(rows)} functions from {code_span(display)}: {tally}", ""]
     lines += ["| function | version | alias | status | duration | AWS calls |", "|---|---|---|---|---|---|"]
     for name, result, status, seconds in rows:
         mark = FLEET_MARKS.get(status, "❌")

@@ -6,9 +6,13 @@ every bidirectional control (the embeddings, overrides and isolates U+202A..U+20
 U+2066..U+2069, the marks U+200E, U+200F, U+061C) and the line and paragraph separators
 U+2028/U+2029 as a ``\\uNNNN`` escape, so a description, a branch name or an answer from AWS
 can neither recolour, retitle or rewrite the log, nor hide a line behind a carriage return,
-nor show its text in another order than it is stored (the "Trojan Source" trick). ``markdown_text(text)`` also
-escapes what Markdown and HTML would interpret (``<``, ``>``, ``&``, emphasis, links,
-code spans, strike-through, table pipes), for text placed in the job summary or a pull-request comment.
+nor show its text in another order than it is stored (the "Trojan Source" trick).
+
+The one way untrusted text goes into Markdown (the job summary, the pull-request comment, the
+``diff``): ``markdown_text(text)`` for prose, which also escapes what Markdown and HTML would
+interpret (``<``, ``>``, ``&``, emphasis, links, code spans, strike-through, table pipes) and
+breaks ``@mentions``; ``code_span(text)`` for a literal (a file name, an artifact), fenced so
+that nothing in it can close it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidirectional controls and the Unicode line separators: invisible, and they reorder or split what is shown.
 _INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_BACKTICKS = re.compile(r"`+")
+# An @ that GitHub would read as a mention (of a user or a team).
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 # Underscores inside a word (LOG_LEVEL) never emphasise in GitHub's Markdown: only the others are escaped.
 _MARKDOWN = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
@@ -29,14 +36,21 @@ def printable(text: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """One line of untrusted text, shown as it is in Markdown (and inside a table cell)."""
+    """One line of untrusted text, shown as it is in Markdown (and inside a table cell): HTML
+    characters escaped, Markdown's own escaped, and ``@name`` broken by a zero-width space so
+    it mentions nobody."""
     shown = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN.sub(r"\\\1", shown).replace("\n", " ")
+    return _MENTION.sub("@\u200b", _MARKDOWN.sub(r"\\\1", shown).replace("\n", " "))
 
 
-def code_span(text: str) -> str:
-    """Untrusted text in a code span: backticks cannot close it, control characters are escaped."""
-    shown = printable(text).replace("\n", " ").replace("|", "\\|")
-    fence = "``" if "`" in shown else "`"
-    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
-    return f"{fence}{pad}{shown}{pad}{fence}"
+def code_span(text: str, in_table: bool = False) -> str:
+    """Untrusted text as a CommonMark code span, shown literally: the backtick fence is longer
+    than any run of backticks in the text, so nothing inside can close it; a space pads the
+    text when it starts or ends with a backtick or a space (CommonMark strips one each side);
+    line breaks become spaces and control characters are escaped. Inside a table cell a pipe
+    is escaped too (GitHub's tables split cells on pipes before they read code spans)."""
+    shown = printable(text).replace("\n", " ")
+    longest = max((len(run) for run in _BACKTICKS.findall(shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown[:1] in ("`", " ") or shown[-1:] in ("`", " ") or not shown else ""
+    return f"{fence}{pad}{shown.replace('|', chr(92) + '|') if in_table else shown}{pad}{fence}"

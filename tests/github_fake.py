@@ -6,9 +6,12 @@ check what the action sent. It answers as GitHub documents:
 - ``GET /token?...&audience=A``: with ``Authorization: Bearer <request token>``, the JWT
   as ``{"value": ...}``; otherwise 401.
 - ``GET /repos/O/R/issues/N/comments``: the comments, two a page (smaller than GitHub's
-  pages, so following ``Link: rel="next"`` is exercised), ``POST`` creates one and
-  ``PATCH /repos/O/R/issues/comments/ID`` edits one. ``refuse`` makes every comment call
-  answer with that status (403, as a token without ``pull-requests: write`` gets).
+  pages, so following ``Link: rel="next"`` is exercised), ``POST`` creates one (authored by
+  ``author``, as the token's identity), ``PATCH /repos/O/R/issues/comments/ID`` edits one and
+  ``DELETE`` removes one. ``refuse`` makes every comment call answer with that status (403,
+  as a token without ``pull-requests: write`` gets).
+- ``GET /user``: the token's user when ``user_token`` (a personal token); 403 "Resource not
+  accessible by integration" otherwise, as GitHub answers an installation token (GITHUB_TOKEN).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class FakeGitHub:
     request_token: str = "fake-request-token-0123456789"
     id_token: str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8vb3JkZXJzIn0.c2lnbmF0dXJlLWZvci10ZXN0cw"
     refuse: int = 0
+    author: tuple[str, str] = ("github-actions[bot]", "Bot")  # who the token comments as
+    user_token: bool = False
     requests: list[Recorded] = field(default_factory=list)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     _server: Any = None
@@ -50,7 +55,7 @@ class FakeGitHub:
                 return None
 
             def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+                data = b"" if status == 204 else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -66,7 +71,7 @@ class FakeGitHub:
                 status, answer, headers = fake.route(self.command, self.path, dict(self.headers), body)
                 self._answer(status, answer, headers)
 
-            do_GET = do_POST = do_PATCH = _handle
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -98,6 +103,10 @@ class FakeGitHub:
             return 200, {"value": self.id_token, "audience": query.get("audience", [""])[0]}, {}
         if self.refuse:
             return self.refuse, {"message": "Resource not accessible by integration"}, {}
+        if parsed.path == "/user":
+            if not self.user_token:
+                return 403, {"message": "Resource not accessible by integration"}, {}
+            return 200, {"login": self.author[0], "type": self.author[1]}, {}
         listing = re.fullmatch(r"/repos/[^/]+/[^/]+/issues/(\d+)/comments", parsed.path)
         if listing and method == "GET":
             ordered = sorted(self.comments.values(), key=lambda c: c["id"])
@@ -107,13 +116,17 @@ class FakeGitHub:
             link = {"Link": f'<{self.url}{parsed.path}?per_page=100&page={page + 1}>; rel="next"'} if more else {}
             return 200, chunk, link
         if listing and method == "POST":
-            comment = {"id": 1000 + len(self.comments), "body": body["body"], "user": {"login": "github-actions[bot]"}}
+            number = max([999, *self.comments]) + 1
+            comment = {"id": number, "body": body["body"], "user": {"login": self.author[0], "type": self.author[1]}}
             self.comments[comment["id"]] = comment
             return 201, comment, {}
         edit = re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", parsed.path)
         if edit and method == "PATCH" and int(edit.group(1)) in self.comments:
             self.comments[int(edit.group(1))]["body"] = body["body"]
             return 200, self.comments[int(edit.group(1))], {}
+        if edit and method == "DELETE" and int(edit.group(1)) in self.comments:
+            del self.comments[int(edit.group(1))]
+            return 204, None, {}
         return 404, {"message": "Not Found"}, {}
 
     def comment_calls(self) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from .cloudwatch import CloudWatchGateway, MetricCounts
 from .codedeploy import ROLLBACK_EVENTS, CodeDeployGateway, DeploymentGroup, DeploymentStatus
 from .ecr import EcrGateway
-from .errors import CONFLICT_RETRIES, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, explain, translated
+from .errors import CONFLICT_RETRIES, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, explain, remember_secrets, translated
 from .lambda_lifecycle import PROVISIONED_READY, Invocation, LambdaGateway
 from .lambda_reads import Wants
 from .lambda_writes import configuration_holds, same_weights
@@ -65,6 +65,7 @@ __all__ = [
     "explain",
     "make_session",
     "open_session",
+    "remember_secrets",
     "same_weights",
     "translated",
 ]

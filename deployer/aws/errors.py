@@ -6,8 +6,10 @@ CodeSha256 guard, which AWS reports as a plain 400. ``translated`` applies it ar
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -72,7 +74,53 @@ def _status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
 
+# Lambda quotes the variables' JSON text, values included, when it refuses them for size:
+# everything from this marker on is dropped from any message the action shows.
+STRING_MEASURED = "String measured:"
+SCRUB_MIN_LENGTH = 4  # shorter values are ordinary words and numbers: replacing them would garble every message
+
+
+class _KnownValues:
+    """The environment values this process knows (given, or read back from Lambda): every
+    message from AWS the action shows is scrubbed of them. Thread-safe: a fleet's functions
+    register theirs from their own threads."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, values: Iterable[str]) -> None:
+        with self._lock:
+            self._values.update(value for value in values if len(value) >= SCRUB_MIN_LENGTH)
+
+    def scrub(self, text: str) -> str:
+        if STRING_MEASURED in text:
+            text = text.split(STRING_MEASURED, 1)[0] + f"{STRING_MEASURED} (not shown: it holds the variables' values)"
+        with self._lock:
+            known = sorted(self._values, key=len, reverse=True)  # longest first: a value inside another is not half-replaced
+        for value in known:
+            text = text.replace(value, "***")
+        return text
+
+
+KNOWN_VALUES = _KnownValues()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Environment values to scrub from every AWS message shown from now on."""
+    KNOWN_VALUES.remember(values)
+
+
 def explain(error: Exception, action: str, where: str) -> DeployError | None:
+    """The user-facing answer to ``error`` (see ``_explain``), scrubbed of every environment value known."""
+    answer = _explain(error, action, where)
+    if answer is None:
+        return None
+    scrub = KNOWN_VALUES.scrub
+    return type(answer)(*(replace(problem, what=scrub(problem.what), hint=scrub(problem.hint)) for problem in answer.problems))
+
+
+def _explain(error: Exception, action: str, where: str) -> DeployError | None:
     """The user-facing answer to every botocore error that can reach a user, or None for
     the ones that mean a bug in lambda-deploy (they then surface as exit code 2).
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -118,6 +118,8 @@ def _init(access: Any, services: Any, flags: Mapping[str, Any], io: Reporter, ou
     from . import init
 
     adopted = init.adopt(services.lambda_, access.function_name)
+    if flags.get("download_code"):
+        adopted = replace(adopted, source=str(flags["download_code"]))
     text = init.entry(adopted)
     if flags.get("download_code"):
         location = adopted.code.get("Location")

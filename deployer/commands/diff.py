@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Result
-from ..text import markdown_text
+from ..text import code_span, markdown_text
 
 DIFFERS = 3
 
@@ -121,8 +121,8 @@ def markdown(difference: Difference, title: str = "") -> str:
     files = difference.files
     if files.any:
         lines += ["", "<details><summary>Files</summary>", ""]
-        lines += [f"- added `{name}`" for name in files.added] + [f"- removed `{name}`" for name in files.removed]
-        lines += [f"- changed `{name}`" for name in files.changed]
+        lines += [f"- added {code_span(name)}" for name in files.added] + [f"- removed {code_span(name)}" for name in files.removed]
+        lines += [f"- changed {code_span(name)}" for name in files.changed]
         lines += ["", "</details>"]
     lines += [
         "",

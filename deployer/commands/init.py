@@ -17,7 +17,6 @@ GetFunction's ``Code.Location`` and unpacks it, refusing paths that would leave 
 from __future__ import annotations
 
 import io
-import json
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -25,12 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .. import surface
 from ..aws import LambdaGateway, Wants
 from ..errors import DeployError
-from ..masking import could_be_secret, looks_secret_name
 from ..model import AliasState, FunctionState, FunctionUrl, Provisioned
 from ..ownership import marker_of
+from ..secrets import held_back
+from ..settings import INPUT_IDS
+from ..text import printable
 
 DEPLOY_TAGS = "lambda-deploy:"  # the tags lambda-deploy writes itself: not the user's settings
 
@@ -41,6 +44,11 @@ class Adopted:
     code: dict[str, Any]
     urls: dict[str, FunctionUrl]
     provisioned: dict[str, Provisioned]
+    source: str = "."  # where the code is: the folder --download-code unpacked it into
+
+
+# The deploy file's own words: written plain. Everything else (values, tag keys, variable names) is live text, quoted.
+KNOWN_KEYS = frozenset({"functions", *INPUT_IDS})
 
 
 def adopt(aws: LambdaGateway, function_name: str) -> Adopted:
@@ -62,10 +70,6 @@ def _main_alias(aliases: tuple[AliasState, ...]) -> AliasState | None:
     return next(iter(production or aliases), None)
 
 
-def _scalar(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)  # JSON is YAML: every scalar written safely
-
-
 def _row_value(row: surface.Row, value: Any) -> Any:
     if row.form == "switch":
         return value == row.on
@@ -77,81 +81,94 @@ def _row_value(row: surface.Row, value: Any) -> Any:
 
 
 def entry(adopted: Adopted, now: datetime | None = None) -> str:
-    """The deploy file, as YAML text with comments."""
+    """The deploy file, as YAML text with comments. Every value read from AWS is written by
+    the YAML emitter, quoted; every comment is one line with control characters escaped: no
+    description, tag or name can add a key to the file."""
     state = adopted.state
     latest = state.latest
     assert latest is not None  # adopt() refuses a missing function
     raw = latest.raw
-    keys: list[tuple[str, Any]] = [("function-name", latest.name)]
-    comments: list[str] = []
+    keys: dict[str, Any] = {"function-name": latest.name}
     if latest.package_type == "Image":
-        keys += [("package-type", "Image"), ("image-uri", adopted.code.get("ImageUri", ""))]
+        keys.update({"package-type": "Image", "image-uri": adopted.code.get("ImageUri", "")})
     else:
-        keys += [("source", ".")]
+        keys["source"] = adopted.source
     for row in surface.ROWS:  # every setting the function has that is not Lambda's own default
         value = surface.reported(row, raw, latest.name)
         default = surface.reported(row, {}, latest.name)
         if surface.normal(row, value) != surface.normal(row, default):
-            keys.append((row.input, _row_value(row, value)))
+            keys[row.input] = _row_value(row, value)
     if state.production.reserved_concurrency is not None:
-        keys.append(("reserved-concurrency", state.production.reserved_concurrency))
+        keys["reserved-concurrency"] = state.production.reserved_concurrency
     if state.production.code_signing:
-        keys.append(("code-signing-config-arn", state.production.code_signing))
+        keys["code-signing-config-arn"] = state.production.code_signing
     tags = {k: v for k, v in state.tags.items() if not k.startswith((DEPLOY_TAGS, "aws:"))}
     if tags:
-        keys.append(("tags", tags))
+        keys["tags"] = tags
     main = _main_alias(state.lifecycle.aliases)
     if main is not None:
-        keys.append(("alias", main.name))
+        keys["alias"] = main.name
         url = adopted.urls.get(main.name)
         if url is not None:
-            keys.append(("function-url", "public" if url.auth_type == "NONE" else "aws-iam"))
+            keys["function-url"] = "public" if url.auth_type == "NONE" else "aws-iam"
             if url.invoke_mode != "BUFFERED":
-                keys.append(("function-url-invoke-mode", url.invoke_mode))
+                keys["function-url-invoke-mode"] = url.invoke_mode
         if (warm := adopted.provisioned.get(main.name)) is not None:
-            keys.append(("provisioned-concurrency", warm.requested))
+            keys["provisioned-concurrency"] = warm.requested
+    held = held_back(latest.environment)
+    kept = {name: value for name, value in latest.environment.items() if name not in held}
+    if kept:
+        keys["environment"] = kept  # last: the comments on held-back variables follow it
+    comments = []
     for alias in state.lifecycle.aliases:
         routed = ", ".join(f"{w:.0%} on {v}" for v, w in alias.weights.items())
         whose = f"; {alias.description}" if alias.description else ""
         comments.append(f"alias {alias.name} → version {alias.version}{f' ({routed})' if routed else ''}{whose}")
     moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = [
-        f"# Written by lambda-deploy init from the live function {latest.name} at {moment}.",
-        "# Deployed with the function's own code, this changes no configuration. Set source to where the code is.",
-        *(f"# {comment}" for comment in comments),
-        "functions:",
+    header = [
+        f"Written by lambda-deploy init from the live function {latest.name} at {moment}.",
+        "Deployed with the function's own code, this changes no configuration.",
+        *comments,
     ]
-    first = True
-    for key, value in keys:
-        prefix = "  - " if first else "    "
-        first = False
-        lines += _yaml_key(prefix, key, value)
-    lines += _environment(latest.environment)
-    return "\n".join(lines) + "\n"
+    text = "".join(comment_line(line, "") for line in header)
+    text += yaml.dump({"functions": [_live(keys)]}, Dumper=_Writer, sort_keys=False, allow_unicode=True, width=1_000_000)
+    if held:
+        if not kept:
+            text += comment_line("environment:", "    ")
+        for name, why in sorted(held.items()):
+            text += comment_line(f"{name}: not written, it looks secret ({why}). environment-mode: merge (the default) keeps it", "      ")
+            text += comment_line(f"on the function; to set it from CI: environment: {name}=${{{{ secrets.{name} }}}}", "      ")
+    return text
 
 
-def _yaml_key(prefix: str, key: str, value: Any) -> list[str]:
+class _Live(str):
+    """A string read from AWS: the emitter always writes it quoted, whatever it holds."""
+
+
+class _Writer(yaml.SafeDumper):
+    """Block style, list items indented under their key, live strings double-quoted."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_Writer.add_representer(_Live, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"'))
+
+
+def _live(value: Any) -> Any:
+    if isinstance(value, str):
+        return _Live(value)
     if isinstance(value, list):
-        return [f"{prefix}{key}:", *(f"      - {_scalar(item)}" for item in value)] if value else [f"{prefix}{key}: []"]
+        return [_live(item) for item in value]
     if isinstance(value, dict):
-        return [f"{prefix}{key}:", *(f"      {_scalar(k)}: {_scalar(v)}" for k, v in value.items())]
-    return [f"{prefix}{key}: {_scalar(value)}"]
+        return {(key if key in KNOWN_KEYS else _Live(key)): _live(item) for key, item in value.items()}
+    return value
 
 
-def _environment(variables: dict[str, str] | Any) -> list[str]:
-    if not variables:
-        return []
-    kept = {k: v for k, v in variables.items() if not (looks_secret_name(k) or could_be_secret(v))}
-    secret = sorted(set(variables) - set(kept))
-    lines = ["    environment:", *(f"      {_scalar(k)}: {_scalar(v)}" for k, v in kept.items())]
-    for name in secret:
-        lines += [
-            f"      # {name}: not written, it looks secret. environment-mode: merge (the default) keeps it on the function;",
-            f"      # to set it from CI, give it in the workflow: environment: {name}=${{{{ secrets.{name} }}}}",
-        ]
-    if not kept:
-        lines[0] = "    # environment:"
-    return lines
+def comment_line(text: str, indent: str) -> str:
+    """One YAML comment line: line breaks and control characters shown escaped, so that it
+    stays one line that YAML ignores."""
+    return f"{indent}# {printable(text).replace(chr(10), ' ')}\n"
 
 
 def download_code(location: str, folder: Path) -> int:

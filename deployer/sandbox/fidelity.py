@@ -81,6 +81,13 @@ I1 image functions: the sandbox runs moto with ``MOTO_LAMBDA_STUB_ECR=false``, s
 R19 ``LogType: Tail``: Invoke answers ``X-Amz-Log-Result``, the base64 of the run's last log
    lines (START with the version that ran, the output, END, REPORT). (API reference, Invoke
    "LogType": "the last 4 KB of execution log", base64-encoded.)
+R20 the 4 KB environment limit: CreateFunction and UpdateFunctionConfiguration whose
+   variables' JSON text exceeds 4 KB fail with HTTP 400 ``InvalidParameterValueException``
+   as Lambda words it, the text it measured quoted, values included: "Lambda was unable to
+   configure your environment variables because the environment variables you have provided
+   exceeded the 4KB limit. String measured: {...}". (Lambda quotas, "Environment variables":
+   4 KB; the message as the live service answers it.) The test control ``environment_limit``
+   lowers the limit, so that a set the deployer's own check lets through is refused here.
 U1, P1, C1 function URLs, resource policies and provisioned concurrency per qualifier:
    see ``owned``.
 
@@ -157,6 +164,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
 )
 CONFLICT = "ResourceConflictException"
 SIGNING_OPERATIONS = ("PutFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig", "DeleteFunctionCodeSigningConfig")
+ENVIRONMENT_LIMIT = 4096  # R20: bytes of the variables' JSON text
 CODE_PATH = "/_sandbox/code/"  # R17: where GetFunction's Code.Location points
 PAGE_SIZE = 50  # Lambda's list calls answer at most 50 items a page
 _STALE_REVISION = (
@@ -250,6 +258,7 @@ class LambdaFidelity:
         self.misreport_published_code = ""
         self.provisioned_failure = ""
         self.garbled: set[str] = set()
+        self.environment_limit = ENVIRONMENT_LIMIT
         self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
         self._base_url = ""
@@ -266,6 +275,7 @@ class LambdaFidelity:
             self.misreport_published_code = ""
             self.provisioned_failure = ""
             self.garbled.clear()
+            self.environment_limit = ENVIRONMENT_LIMIT
 
     def before(self, operation: str, hook: Callable[[], None], function: str = "") -> None:
         """Run ``hook`` once, just before the next ``operation`` (on ``function``, if given) is handled."""
@@ -396,6 +406,16 @@ class LambdaFidelity:
             _moto_function(str(record.latest.get("FunctionArn", ""))).code_or_config_updated = True
         if op in ("CreateAlias", "UpdateAlias"):
             self._check_alias(route, request, record)
+        variables = (request.get("Environment") or {}).get("Variables")
+        if op in ("CreateFunction", "UpdateFunctionConfiguration") and variables:  # R20
+            measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+            if len(measured.encode()) > self.environment_limit:
+                raise Refusal(
+                    400,
+                    "InvalidParameterValueException",
+                    "Lambda was unable to configure your environment variables because the environment variables you have provided "
+                    f"exceeded the 4KB limit. String measured: {measured}",
+                )
         return None
 
     def _check_alias(self, route: Route, request: Mapping[str, Any], record: _FunctionRecord | None) -> None:

@@ -9,33 +9,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import yaml
-
-from .. import surface
-from ..bounded import load_yaml
-from ..limits import (
-    ENV_TOTAL_BYTES,
-    RESERVED_ENV_KEYS,
-    RESERVED_ENV_PREFIX,
-    api_field,
-    full_match,
-)
+from .. import environment, surface
 from .inputs import (
-    _KEY_VALUE_LINE,
     ENVIRONMENT_MODES,
     REMOVE,
     _choice,
     _key_value_lines,
-    _lines,
     _Reader,
-    _scalar_text,
 )
-
-# The YAML/JSON form of `environment`: a flat mapping of names to scalars.
-ENVIRONMENT_SCHEMA: Mapping[str, Any] = {
-    "type": "object",
-    "additionalProperties": {"type": ["string", "number", "boolean"]},
-}
 
 
 @dataclass(frozen=True)
@@ -99,38 +80,12 @@ class FunctionSettings:
 
 
 def parse_environment(value: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines, or a YAML/JSON mapping (validated with jsonschema)."""
-    lines = _lines(value)
-    if lines and all(_KEY_VALUE_LINE.match(line) for line in lines):
-        return _key_value_lines(value, "variable")
-    try:
-        loaded = load_yaml(value)  # bounded: no aliases, no deep nesting
-    except yaml.YAMLError:
-        raise ValueError("is neither KEY=VALUE lines nor a YAML/JSON mapping") from None
-    import jsonschema  # here, not at the top: most runs never need it, and it costs start-up
-
-    try:
-        jsonschema.validate(loaded, ENVIRONMENT_SCHEMA)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        detail = f"the value of '{where}' must be a string, number or boolean" if where else "it must be a mapping"
-        raise ValueError(f"is not a flat mapping of names to values: {detail}") from None
-    return {str(k): _scalar_text(v) for k, v in loaded.items()}
+    """The ``environment`` input's variables (``deployer.environment.parse``)."""
+    return environment.parse(value)
 
 
 def environment_problems(variables: Mapping[str, str]) -> list[str]:
-    """What Lambda would refuse in a complete set of variables (names only, never values)."""
-    name_pattern = api_field("lambda", "EnvironmentVariableName").pattern
-    problems = []
-    for key in variables:
-        if key in RESERVED_ENV_KEYS or key.startswith(RESERVED_ENV_PREFIX):
-            problems.append(f"'{key}' is reserved by Lambda and cannot be set; rename it")
-        elif not full_match(name_pattern, key):
-            problems.append(f"'{key}' is not a valid name: start with a letter, then letters, digits or '_' (at least 2 characters)")
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
-    if size > ENV_TOTAL_BYTES:
-        problems.append(f"the variables take {size} bytes; Lambda allows {ENV_TOTAL_BYTES} bytes of names and values in total")
-    return problems
+    return environment.problems(variables)
 
 
 def _read_environment(reader: _Reader) -> dict[str, str] | None:
@@ -138,8 +93,11 @@ def _read_environment(reader: _Reader) -> dict[str, str] | None:
     if variables is None:
         return None
     for problem in environment_problems(variables):
-        reader.fail("environment", problem)
+        reader.fail("environment", problem, SIZE_HINT if "too many" in problem else "")
     return variables
+
+
+SIZE_HINT = "keep big values out of the environment: read them at run time from SSM Parameter Store or Secrets Manager"
 
 
 def _read_tags(reader: _Reader) -> dict[str, str]:

@@ -172,7 +172,7 @@ def test_merged_environment_over_4kb_is_refused_before_anything_moves() -> None:
     # Production's version holds the big variables: they are what a merge keeps.
     big_variables = {"Environment": {"Variables": {"OLD": "x" * 4000}}}
     big = replace(EXISTING, latest=config(**big_variables), published=config("1", **big_variables))
-    with pytest.raises(DeployError, match="Lambda allows 4096 bytes"):
+    with pytest.raises(DeployError, match="Lambda allows 4,096 bytes"):
         make_plan(settings(environment={"NEW": "y" * 200}), "OLD", big)
 
 
