@@ -8,6 +8,7 @@ the pipeline is a bug in lambda-deploy and is reported as such (exit code 2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class DeployError(Exception):
         super().__init__("; ".join(p.render() for p in problems))
 
     @classmethod
-    def of(cls, what: str, where: str = "", hint: str = "") -> DeployError:
+    def of(cls, what: str, where: str = "", hint: str = "") -> Self:
         return cls(Problem(what, where, hint))
 
 
@@ -47,8 +48,17 @@ class ConflictError(DeployError):
     """Someone else changed the function or alias while we were working."""
 
 
-class ConnectionLost(DeployError):
+class TransientError(DeployError):
+    """It may pass if tried again later: AWS throttled or failed the call (5xx) through
+    botocore's retries, or could not be reached. The only kind worth retrying."""
+
+
+class ConnectionLost(TransientError):
     """AWS could not be reached, or stopped answering, after botocore's retries."""
+
+
+class GroupBusy(DeployError):
+    """CodeDeploy refused a deployment because the group already runs one (one at a time)."""
 
 
 class ProvisioningFailed(DeployError):

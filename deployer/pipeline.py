@@ -33,7 +33,7 @@ from .ownership import choose_preview_alias, owner_of, owns
 from .package import Artifact, build_artifact, located
 from .planner import make_cleanup_plan, make_plan, routes_by_weight
 from .pr_comment import CommentError, post_preview_comment
-from .rollout import HOOK_PREFIX, Clock, RolloutContext, SystemClock, Traffic, function_name_of
+from .rollout import HOOK_PREFIX, Clock, RolloutContext, SystemClock, Traffic, busy_group, function_name_of
 from .settings import OidcCredentials, Settings, load_settings
 
 Connect = Callable[[Settings, Reporter], Services]
@@ -163,6 +163,20 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
             )
     if rollout.engine == "codedeploy" and rollout.command == "deploy":
         _preflight_codedeploy(settings, services, io)
+    if rollout.engine == "codedeploy" and rollout.command in ("promote", "rollback"):
+        _refuse_while_codedeploy_shifts(settings, services)
+
+
+def _refuse_while_codedeploy_shifts(settings: Settings, services: Services) -> None:
+    """CodeDeploy moves the alias itself while a deployment runs: a hand on it now would fight that deployment."""
+    rollout = settings.rollout
+    if active := services.codedeploy.active(rollout.codedeploy_application or "", rollout.codedeploy_group or ""):
+        raise DeployError.of(
+            f"refusing to {rollout.command} alias '{settings.alias}' while {active[0].describe()} shifts it; nothing was changed",
+            "input 'command'",
+            f"let the deployment finish, or stop it with its automatic rollback: aws deploy stop-deployment --deployment-id "
+            f"{active[0].id} --auto-rollback-enabled",
+        )
 
 
 def _preflight_codedeploy(settings: Settings, services: Services, io: Reporter) -> None:
@@ -171,6 +185,8 @@ def _preflight_codedeploy(settings: Settings, services: Services, io: Reporter) 
     rollout = settings.rollout
     application, group_name = rollout.codedeploy_application or "", rollout.codedeploy_group or ""
     group = services.codedeploy.group(application, group_name)
+    if active := services.codedeploy.active(application, group_name):
+        raise busy_group(group_name, active[0], "nothing was published and the alias was not moved")
     if group.compute_platform != "Lambda":
         raise DeployError.of(
             f"CodeDeploy deployment group '{group_name}' of application '{application}' is for the "

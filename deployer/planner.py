@@ -258,6 +258,14 @@ def routing_problems(stable: FunctionConfig, role: str, dead_letter: str) -> lis
 
 
 def _check_routing(settings: Settings, state: FunctionState, alias: AliasState) -> None:
+    if settings.rollout.engine == "codedeploy" and alias.version == "$LATEST":
+        raise DeployError.of(
+            f"alias '{alias.name}' points at $LATEST, and CodeDeploy shifts an alias only from a published version (an AppSpec's "
+            "CurrentVersion cannot be $LATEST); nothing was changed",
+            f"alias '{alias.name}'",
+            "point the alias at a published version first: deploy once with engine: native (all at once), then hand the next "
+            "change to CodeDeploy",
+        )
     stable, latest = state.serving, state.latest
     if stable is None or latest is None or not routes_by_weight(settings.rollout):
         return

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from .aws import CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
-from .errors import Cancelled, ConflictError, DeployError, ProvisioningFailed
+from .aws import ActiveDeployment, CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
+from .errors import Cancelled, ConflictError, DeployError, GroupBusy, ProvisioningFailed, TransientError
 from .health import HealthGate, Verdict, judge_smoke
 from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
 from .ownership import DESCRIPTION_MAX, TRACE_OWNER, marker_of
@@ -200,7 +200,7 @@ class Traffic:
         timeline.mark(0.0, "rolled back", reason)
         return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, reason, tuple(timeline.events))
 
-    def _restore(self, move: _Move, revision: str) -> None:
+    def _restore(self, move: _Move, revision: str, ours: Callable[[AliasState], bool] | None = None) -> None:
         """Put the alias wholly back on stable. This is the one call that must land.
 
         A failure that outlasts botocore's own retries (an outage) is tried again for a
@@ -211,10 +211,10 @@ class Traffic:
         """
         for attempt in range(1, RESTORE_ATTEMPTS + 1):
             try:
-                fresh = self._restore_once(move, revision)
+                fresh = self._restore_once(move, revision, ours or self._ours)
             except ConflictError:
                 raise
-            except DeployError as error:
+            except TransientError as error:  # only what may pass is tried again: a refusal is said at once
                 if attempt == RESTORE_ATTEMPTS:
                     raise DeployError.of(
                         f"could not put alias '{move.name}' back on version {move.stable} after {RESTORE_ATTEMPTS} tries ({error}); "
@@ -226,21 +226,29 @@ class Traffic:
                 self._log(f"restoring alias {move.name} failed ({error}); trying again in {RESTORE_PAUSE:g}s")
                 self._clock.sleep(RESTORE_PAUSE)
                 continue
+            except DeployError as error:
+                raise DeployError.of(
+                    f"could not put alias '{move.name}' back on version {move.stable}: {error}; "
+                    f"it may still route part of its traffic to version {move.target}",
+                    f"alias '{move.name}'",
+                    f"fix what AWS refused, then run 'command: rollback' for alias {move.name} (it points the alias wholly at "
+                    f"version {move.stable})",
+                ) from None
             if fresh is None:
                 return
             revision = fresh
         raise ConflictError.of(f"alias '{move.name}' kept changing while it was being restored", f"alias '{move.name}'")
 
-    def _restore_once(self, move: _Move, revision: str) -> str | None:
+    def _restore_once(self, move: _Move, revision: str, ours: Callable[[AliasState], bool]) -> str | None:
         """One restore; None when it landed, or the RevisionId to go on from when the alias
-        holds a state this run asked for. Someone else's state is a ``ConflictError``."""
+        holds a state this run asked for (``ours``). Someone else's state is a ``ConflictError``."""
         name = self._context.function_name
         try:
             self._aws.point_alias(name, move.name, move.stable, revision, {}, move.description)
             return None
         except ConflictError:
             current = self._aws.get_alias(name, move.name)
-            if current is None or not self._ours(current):
+            if current is None or not ours(current):
                 raise
             return current.revision_id
 
@@ -288,28 +296,47 @@ class Traffic:
 
     # --- CodeDeploy ------------------------------------------------------------------
 
-    def hand_off(self, step: HandOffToCodeDeploy, target: str, description: str) -> RolloutOutcome:
+    def hand_off(self, step: HandOffToCodeDeploy, target: str, description: str) -> RolloutOutcome | None:
         """Create the CodeDeploy deployment and follow it to its end, then report what the alias
         really holds. CodeDeploy rolls a Lambda deployment back by redeploying the previous
         version as a second deployment, which takes time and can fail: a ``Stopped`` or
         ``Failed`` status is not a rollback. So the rollback deployment is followed too, the
         alias is read, and if it is not wholly on the stable version the action puts it back
-        itself (with the RevisionId guard), or says exactly what the alias holds."""
+        itself, guarded by the RevisionId it last saw in a state this deployment makes, or says
+        exactly what the alias holds. None: there is nothing to shift (the new version is the
+        alias's own), so no deployment is made (CodeDeploy would fail it)."""
+        if target == step.stable:
+            self._log(f"alias {step.name} already serves version {target}: no CodeDeploy deployment")
+            return None
         timeline = _Timeline(self._clock)
         appspec = build_appspec(self._context.function_name, step, target)
-        deployment = self._codedeploy.create_deployment(step.application, step.group, step.config_name, appspec, description, step.alarms)
+        try:
+            deployment = self._codedeploy.create_deployment(
+                step.application, step.group, step.config_name, appspec, description, step.alarms
+            )
+        except GroupBusy:  # another deployment took the group after the preflight looked
+            active = self._codedeploy.active(step.application, step.group)
+            if not active:
+                raise
+            raise busy_group(step.group, active[0], f"version {target} is published, and alias '{step.name}' was not moved") from None
         timeline.mark(0.0, "Created", f"CodeDeploy deployment {deployment} ({step.config_name})")
         self._log(f"CodeDeploy deployment {deployment} created: {step.config_name}, version {step.stable} → {target}")
         move = _Move(step.name, step.stable, target, None)
-        # The shift itself takes the schedule's time; wait-timeout is the slack on top.
-        allowed = step.schedule_seconds + self._context.wait_timeout
+        watch = _Watch(move)
+        # The shift takes the schedule's time; each lifecycle hook may take up to an hour (CodeDeploy's
+        # own limit); wait-timeout is the slack on top.
+        hooks = sum(1 for hook in (step.before_hook, step.after_hook) if hook)
+        allowed = step.schedule_seconds + HOOK_ALLOWANCE * hooks + self._context.wait_timeout
+        self._log(
+            f"following it for up to {format_duration(round(allowed))}: the schedule {format_duration(round(step.schedule_seconds))}, "
+            f"{hooks} hook(s) at up to {format_duration(HOOK_ALLOWANCE)} each, and wait-timeout"
+        )
         try:
-            status, stopped_because = self._follow(deployment, self._clock.monotonic() + allowed, move, timeline)
+            status, stopped_because = self._follow(deployment, self._clock.monotonic() + allowed, watch, timeline)
         except Cancelled:
-            self._codedeploy.stop(deployment)
-            reason = f"the run was cancelled; CodeDeploy deployment {deployment} was stopped with automatic rollback"
+            reason = f"the run was cancelled; {self._stop(deployment)}"
             timeline.mark(0.0, "Stopped", reason)
-            return self._after_codedeploy(move, deployment, reason, timeline, CANCEL_GRACE)
+            return self._after_codedeploy(watch, deployment, reason, timeline, CANCEL_GRACE)
         if status is not None and status.status == "Succeeded":
             return self._succeeded(move, deployment, timeline)
         if status is None:
@@ -317,14 +344,45 @@ class Traffic:
         else:
             detail = "; ".join(part for part in (status.error, status.rollback_message) if part) or "no reason given"
             reason = f"CodeDeploy deployment {deployment} {status.status.lower()}: {detail}"
-        return self._after_codedeploy(move, deployment, reason, timeline, self._context.wait_timeout)
+        return self._after_codedeploy(watch, deployment, reason, timeline, self._context.wait_timeout)
 
-    def _follow(self, deployment: str, deadline: float, move: _Move, timeline: _Timeline) -> tuple[DeploymentStatus | None, str]:
+    def _stop(self, deployment: str) -> str:
+        """StopDeployment with automatic rollback; what happened, in words."""
+        try:
+            self._codedeploy.stop(deployment)
+        except DeployError as error:
+            return f"stopping CodeDeploy deployment {deployment} failed too ({error}): it may still be running"
+        return f"CodeDeploy deployment {deployment} was stopped with automatic rollback"
+
+    def _follow(self, deployment: str, deadline: float, watch: _Watch, timeline: _Timeline) -> tuple[DeploymentStatus | None, str]:
         """Poll until the deployment ends: (its status, ""); or (None, why) once the action
-        stopped it itself: the error rate crossed max-error-rate, or time ran out."""
-        since, seen = self._clock.now(), "Created"
+        stopped it itself: the error rate crossed max-error-rate, time ran out, or the
+        deployment could no longer be read. A read that fails with what may pass (throttling,
+        a 5xx, a lost connection, after botocore's own retries) is tried again with backoff for
+        as long as the time allows: the deployment is never left to run unsupervised because
+        one read failed."""
+        move = watch.move
+        since, seen, failures = self._clock.now(), "Created", 0
         while True:
-            status = self._codedeploy.deployment(deployment)
+            try:
+                status = self._codedeploy.deployment(deployment)
+            except TransientError as error:
+                failures += 1
+                left = deadline - self._clock.monotonic()
+                if left <= 0:
+                    reason = f"CodeDeploy deployment {deployment} could not be read before time ran out ({error}); {self._stop(deployment)}"
+                    timeline.mark(0.0, "Stopped", reason)
+                    return None, reason
+                pause = min(self._context.health_interval * 2 ** min(failures - 1, 5), left)
+                self._log(f"reading CodeDeploy deployment {deployment} failed ({error}); trying again in {pause:g}s")
+                self._clock.sleep(pause)
+                continue
+            except DeployError as error:  # refused (access denied, say): following is impossible
+                reason = f"CodeDeploy deployment {deployment} cannot be followed ({error}); {self._stop(deployment)}"
+                timeline.mark(0.0, "Stopped", reason)
+                return None, reason
+            failures = 0
+            self._observe(watch)
             if status.status != seen:
                 seen = status.status
                 timeline.mark(1.0 if seen == "Succeeded" else 0.0, seen, status.error or status.rollback_message or "")
@@ -335,16 +393,22 @@ class Traffic:
                 verdict = self._rate_gate.check(move.target, move.stable, since)
                 self._log(f"error rate of version {move.target}: {verdict.summary}")
                 if not verdict.healthy:
-                    self._codedeploy.stop(deployment)
-                    reason = f"{verdict.reason} ({verdict.summary}); CodeDeploy deployment {deployment} was stopped with automatic rollback"
+                    reason = f"{verdict.reason} ({verdict.summary}); {self._stop(deployment)}"
                     timeline.mark(0.0, "Stopped", reason)
                     return None, reason
             if self._clock.monotonic() >= deadline:
-                self._codedeploy.stop(deployment)
-                reason = f"CodeDeploy deployment {deployment} did not finish in time; it was stopped with automatic rollback"
+                reason = f"CodeDeploy deployment {deployment} did not finish in time; {self._stop(deployment)}"
                 timeline.mark(0.0, "Stopped", reason)
                 return None, reason
             self._clock.sleep(self._context.health_interval)
+
+    def _observe(self, watch: _Watch) -> None:
+        """Remember the alias's RevisionId while it is in a state this deployment makes."""
+        try:
+            alias = self._aws.get_alias(self._context.function_name, watch.move.name)
+        except DeployError:
+            return  # the next poll looks again; the restore falls back on what was seen before
+        watch.saw(alias)
 
     def _succeeded(self, move: _Move, deployment: str, timeline: _Timeline) -> RolloutOutcome:
         alias = self._aws.get_alias(self._context.function_name, move.name)
@@ -353,54 +417,135 @@ class Traffic:
         reason = f"CodeDeploy deployment {deployment} succeeded, but {holds(alias, move.name)}"
         return RolloutOutcome("aborted", alias.version if alias else "", move.stable, move.target, reason, tuple(timeline.events))
 
-    def _after_codedeploy(self, move: _Move, deployment: str, reason: str, timeline: _Timeline, budget: float) -> RolloutOutcome:
+    def _after_codedeploy(self, watch: _Watch, deployment: str, reason: str, timeline: _Timeline, budget: float) -> RolloutOutcome:
         """Follow CodeDeploy's rollback as far as ``budget`` allows; then the alias must be
-        wholly on stable, by CodeDeploy's hand or by ours."""
+        wholly on stable, by CodeDeploy's hand or by ours. Ours is guarded by the RevisionId last
+        seen in a state of this deployment: an alias someone else set meanwhile is left as it is."""
+        move = watch.move
         deadline = self._clock.monotonic() + budget
         status = self._await(deployment, deadline)
-        if status.rollback_id:
+        if status is not None and status.rollback_id:
             self._log(f"CodeDeploy rolls back with deployment {status.rollback_id}; waiting for it to end")
             rollback = self._await(status.rollback_id, deadline)
+            ended = rollback.status if rollback else "unknown: it could not be read"
             timeline.mark(
                 0.0,
-                f"rollback {rollback.status}",
-                f"CodeDeploy deployment {status.rollback_id}" + (f": {rollback.error}" if rollback.error else ""),
+                f"rollback {ended}",
+                f"CodeDeploy deployment {status.rollback_id}" + (f": {rollback.error}" if rollback and rollback.error else ""),
             )
             why = (
                 f"its rollback deployment {status.rollback_id} ended {rollback.status}"
-                if rollback.finished
-                else f"its rollback deployment {status.rollback_id} had not ended in time ({rollback.status})"
+                if rollback is not None and rollback.finished
+                else f"its rollback deployment {status.rollback_id} had not ended in time ({ended})"
             )
+        elif status is None:
+            why = f"CodeDeploy deployment {deployment} could not be read"
         else:
             why = f"CodeDeploy started no rollback deployment (deployment {deployment} {status.status})"
         alias = self._aws.get_alias(self._context.function_name, move.name)
-        if alias is not None and alias.version == move.stable and not alias.weights:
-            done = f"{reason}. The alias is wholly on version {move.stable} again"
-            timeline.mark(0.0, "rolled back", f"alias {move.name} wholly on version {move.stable}")
-            return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
+        if _wholly(alias, move.stable):
+            return self._rolled_back(move, f"{reason}. The alias is wholly on version {move.stable} again", timeline)
+        if alias is not None and not watch.revision:
+            raise DeployError.of(
+                f"{reason}; {why}, and lambda-deploy never saw alias '{move.name}' while CodeDeploy shifted it, so it cannot tell "
+                f"CodeDeploy's moves from anyone else's and leaves it as it is: {holds(alias, move.name)}",
+                f"alias '{move.name}'",
+                f"check the deployment in the CodeDeploy console; to put the alias wholly on version {move.stable}, run "
+                f"'command: rollback' for it",
+            )
+        if alias is None or alias.revision_id != watch.revision:
+            # Not the alias as this deployment last left it: someone else's change, left as it is.
+            raise self._changed_by_someone_else(reason, alias)
         self._log(f"{why}, and {holds(alias, move.name)}: moving it back to version {move.stable} itself")
         try:
-            self._restore(move, alias.revision_id if alias else "")
+            # The guard is the RevisionId seen in this deployment's own state, never one read just now.
+            self._restore(move, watch.revision, ours=lambda _: False)
+        except ConflictError:
+            now = self._aws.get_alias(self._context.function_name, move.name)
+            if _wholly(now, move.stable):  # CodeDeploy's rollback landed meanwhile
+                return self._rolled_back(move, f"{reason}. The alias is wholly on version {move.stable} again", timeline)
+            raise self._changed_by_someone_else(reason, now) from None
         except DeployError as error:
             now = self._aws.get_alias(self._context.function_name, move.name)
-            if now is not None and now.version == move.stable and not now.weights:  # CodeDeploy's rollback landed meanwhile
-                done = f"{reason}. The alias is wholly on version {move.stable} again"
-                return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
+            if _wholly(now, move.stable):  # CodeDeploy's rollback landed meanwhile
+                return self._rolled_back(move, f"{reason}. The alias is wholly on version {move.stable} again", timeline)
             raise DeployError.of(
                 f"{reason}; {why}, and lambda-deploy could not move the alias back ({error}): {holds(now, move.name)}",
                 f"alias '{move.name}'",
                 f"run 'command: rollback' for alias {move.name} (it points the alias wholly at version {move.stable})",
             ) from None
-        done = f"{reason}; {why}, so lambda-deploy put alias {move.name} wholly back on version {move.stable} itself"
+        return self._rolled_back(
+            move, f"{reason}; {why}, so lambda-deploy put alias {move.name} wholly back on version {move.stable} itself", timeline
+        )
+
+    def _rolled_back(self, move: _Move, done: str, timeline: _Timeline) -> RolloutOutcome:
         timeline.mark(0.0, "rolled back", done)
         return RolloutOutcome("rolled-back", move.stable, move.stable, move.target, done, tuple(timeline.events))
 
-    def _await(self, deployment: str, deadline: float) -> DeploymentStatus:
-        status = self._codedeploy.deployment(deployment)
-        while not status.finished and self._clock.monotonic() < deadline:
+    @staticmethod
+    def _changed_by_someone_else(reason: str, alias: AliasState | None) -> DeployError:
+        if alias is None:
+            return ConflictError.of(f"{reason}; and the alias no longer exists", "alias", "check who deleted it")
+        told = f"its description: '{alias.description}'" if alias.description else "its description is empty"
+        return ConflictError.of(
+            f"{reason}; then someone else changed alias '{alias.name}' ({told}): {holds(alias, alias.name)}. lambda-deploy left "
+            "their change as it is",
+            f"alias '{alias.name}'",
+            "check the alias; to put it back on the stable version, run 'command: rollback' for it",
+        )
+
+    def _await(self, deployment: str, deadline: float) -> DeploymentStatus | None:
+        """The deployment's status once it ends or time runs out; None when it cannot be read at all.
+        Reads that fail with what may pass are tried again while time allows."""
+        status: DeploymentStatus | None = None
+        while True:
+            try:
+                status = self._codedeploy.deployment(deployment)
+            except TransientError:
+                pass
+            except DeployError:
+                return status
+            if (status is not None and status.finished) or self._clock.monotonic() >= deadline:
+                return status
             self._clock.sleep(min(self._context.health_interval, max(0.0, deadline - self._clock.monotonic())) or 0.1)
-            status = self._codedeploy.deployment(deployment)
-        return status
+
+
+def _wholly(alias: AliasState | None, version: str) -> bool:
+    return alias is not None and alias.version == version and not alias.weights
+
+
+class _Watch:
+    """What lambda-deploy knows of an alias CodeDeploy shifts for it: the RevisionId it last saw
+    while the alias held a state this deployment makes (the stable version with part of the
+    traffic on the target, or either version wholly). A restore is guarded by it, so that a
+    change someone else made after it fails the guard and is left alone."""
+
+    def __init__(self, move: _Move) -> None:
+        self.move = move
+        self.revision = ""
+
+    def makes(self, alias: AliasState) -> bool:
+        stable, target = self.move.stable, self.move.target
+        return (alias.version == stable and set(alias.weights) <= {target}) or (alias.version == target and not alias.weights)
+
+    def saw(self, alias: AliasState | None) -> None:
+        if alias is not None and self.makes(alias):
+            self.revision = alias.revision_id
+
+
+def busy_group(group: str, active: ActiveDeployment, done: str) -> GroupBusy:
+    """CodeDeploy runs one deployment per group at a time: say which one holds it, and what to do."""
+    return GroupBusy.of(
+        f"{active.describe()} is still active in deployment group '{group}', and CodeDeploy runs one deployment per group "
+        f"at a time; {done}",
+        "inputs 'codedeploy-application' / 'codedeploy-group'",
+        f"wait until it ends and run again, or stop it (with its automatic rollback): aws deploy stop-deployment "
+        f"--deployment-id {active.id} --auto-rollback-enabled",
+    )
+
+
+# A Lambda deployment may take one hour per lifecycle hook on top of its schedule (CodeDeploy quotas).
+HOOK_ALLOWANCE = 3600.0
 
 
 # After SIGTERM the runner waits a few seconds before it kills the container: the rollback is

@@ -25,7 +25,7 @@ is importable from here.
 from __future__ import annotations
 
 from .cloudwatch import CloudWatchGateway, MetricCounts
-from .codedeploy import ROLLBACK_EVENTS, CodeDeployGateway, DeploymentGroup, DeploymentStatus
+from .codedeploy import ROLLBACK_EVENTS, ActiveDeployment, CodeDeployGateway, DeploymentGroup, DeploymentStatus
 from .ecr import EcrGateway
 from .errors import CONFLICT_RETRIES, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, explain, remember_secrets, translated
 from .lambda_lifecycle import PROVISIONED_READY, Invocation, LambdaGateway
@@ -44,6 +44,7 @@ __all__ = [
     "RETRY_ATTEMPTS",
     "ROLLBACK_EVENTS",
     "TRANSFER",
+    "ActiveDeployment",
     "CallLog",
     "CloudWatchGateway",
     "CodeDeployGateway",

@@ -15,6 +15,8 @@ from botocore.exceptions import (
 from .errors import _code, translated
 
 TERMINAL_DEPLOYMENT_STATES = ("Succeeded", "Failed", "Stopped")
+# A deployment in one of these holds its group: CodeDeploy runs one deployment per group at a time.
+ACTIVE_DEPLOYMENT_STATES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 # What a deployment created by lambda-deploy rolls back on (CreateDeployment's autoRollbackConfiguration).
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 
@@ -29,6 +31,22 @@ class DeploymentStatus:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_DEPLOYMENT_STATES
+
+
+@dataclass(frozen=True)
+class ActiveDeployment:
+    """A deployment that holds its group, and where to see it."""
+
+    id: str
+    status: str
+    region: str
+
+    @property
+    def console_url(self) -> str:
+        return f"https://{self.region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{self.id}?region={self.region}"
+
+    def describe(self) -> str:
+        return f"CodeDeploy deployment {self.id} ({self.status}, {self.console_url})"
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,17 @@ class CodeDeployGateway:
             compute_platform=str(info.get("computePlatform", "")),
             rollback_events=tuple(rollback.get("events") or ()) if rollback.get("enabled") else (),
         )
+
+    def active(self, application: str, group: str) -> tuple[ActiveDeployment, ...]:
+        """The deployments that hold the group now (ListDeployments by the active statuses)."""
+        where = f"inputs 'codedeploy-application' / 'codedeploy-group' ({application}/{group})"
+        with translated("listing the group's active CodeDeploy deployments", where):
+            pages = self._codedeploy.get_paginator("list_deployments").paginate(
+                applicationName=application, deploymentGroupName=group, includeOnlyStatuses=list(ACTIVE_DEPLOYMENT_STATES)
+            )
+            ids = [deployment for page in pages for deployment in page.get("deployments", [])]
+        region = str(self._codedeploy.meta.region_name)
+        return tuple(ActiveDeployment(deployment, self.deployment(deployment).status, region) for deployment in ids)
 
     def create_deployment(
         self, application: str, group: str, config_name: str, appspec: str, description: str, alarms: Sequence[str] = ()

@@ -31,7 +31,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from ..errors import ConflictError, ConnectionLost, DeployError
+from ..errors import ConflictError, ConnectionLost, DeployError, GroupBusy, TransientError
 
 RETRY_ATTEMPTS = 5
 CONFLICT_RETRIES = 5
@@ -134,14 +134,16 @@ def _explain(error: Exception, action: str, where: str) -> DeployError | None:
         # long) and the CodeSha256 guard's 400 all mean: it was changed under us.
         if code in (PRECONDITION_FAILED, CONFLICT) or (code == "InvalidParameterValueException" and CODE_SHA_MISMATCH.search(message)):
             return ConflictError.of(f"{action} failed: someone else changed it meanwhile ({code}: {message})", where)
+        if code == "DeploymentLimitExceededException":
+            return GroupBusy.of(f"{action} was refused: {code}: {message}", where)
         if code in THROTTLED:
-            return DeployError.of(
+            return TransientError.of(
                 f"AWS kept throttling {action} ({code}: {message}) through {RETRY_ATTEMPTS} attempts",
                 where,
                 "the account's request rate is exhausted; run again in a minute, or deploy fewer functions at once (max-parallel)",
             )
         if status >= 500:
-            return DeployError.of(
+            return TransientError.of(
                 f"AWS answered {action} with a server error ({status} {code}: {message}) {RETRY_ATTEMPTS} times in a row",
                 where,
                 "this is on AWS's side and usually passes; run again",

@@ -25,11 +25,35 @@ D5 rollback: a failure (with ``DEPLOYMENT_FAILURE``), an alarm (``DEPLOYMENT_STO
    autoRollback`` on the second). It takes ``rollback_seconds`` and then puts the alias
    wholly on the previous version; until then the alias stays as the failure left it.
    Without automatic rollback the alias stays where it was, split or not.
-D6 ``StopDeployment`` answers ``Pending``; the deployment stops at its next step.
+D6 ``StopDeployment`` answers ``Pending``; the deployment stops at its next step, with error
+   code ``MANUAL_STOP`` (the API's ``ErrorCode`` enum).
+D7 one active deployment per deployment group (CodeDeploy quotas: "Concurrent deployments per
+   deployment group: 1", not adjustable): CreateDeployment while one is ``Created``, ``Queued``,
+   ``InProgress``, ``Baking`` or ``Ready`` fails with ``DeploymentLimitExceededException``: "The
+   Deployment Group 'x' already has an active Deployment 'd-…'". ListDeployments answers by
+   group and ``includeOnlyStatuses``.
+D8 the AppSpec is checked against the alias before anything moves (the AppSpec reference and
+   CodeDeploy's troubleshooting guide): a ``CurrentVersion`` the alias does not point at fails
+   the deployment with ``INVALID_LAMBDA_CONFIGURATION`` ("The Lambda function alias version does
+   not match the current version in AppSpec file"); so does a ``CurrentVersion`` equal to the
+   ``TargetVersion``, or ``$LATEST``. Nothing was shifted, so the sandbox starts no rollback for
+   these (its choice; the messages for the last two are its own words).
+D9 statuses as the API's ``DeploymentStatus`` enum: ``Created`` → ``Queued`` → ``InProgress`` →
+   (``Baking``, for ``bake_seconds`` after the last shift) → ``Succeeded``; a rollback
+   deployment's ``creator`` is ``codeDeployRollback`` (the ``DeploymentCreator`` enum).
+D10 ``overrideAlarmConfiguration`` replaces the group's alarms for the deployment, and with
+   ``enabled: false`` turns alarm polling off (CreateDeployment, "overrideAlarmConfiguration").
+   An alarm whose state cannot be read (it does not exist) stops the deployment unless
+   ``ignorePollAlarmFailure`` is set (AlarmConfiguration, "ignorePollAlarmFailure").
 
-Test controls: ``hook_answers[function] = "Succeeded" | "Failed" | None`` (None: the hook
-never answers); ``fail_rollbacks`` makes the next rollback deployments fail (the alias then
-stays split); ``seconds_per_minute``, ``hook_timeout`` and ``rollback_seconds`` set the pace.
+Test controls: ``before(operation, hook)`` runs ``hook`` just before the next such request;
+``hook_answers[function] = "Succeeded" | "Failed" | None`` (None: the hook
+never answers) and ``hook_delays[function]`` (seconds before it answers); ``fail_rollbacks``
+makes the next rollback deployments fail (the alias then stays split); ``throttled[operation]
+= n`` answers the next n calls of that operation (``GetDeployment``, ...) with
+``ThrottlingException``, as CodeDeploy throttles; ``seconds_per_minute``, ``hook_timeout``
+(CodeDeploy's hour per hook, scaled), ``rollback_seconds``, ``queue_seconds`` and
+``bake_seconds`` set the pace.
 """
 
 from __future__ import annotations
@@ -50,6 +74,8 @@ Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 TARGET_PREFIX = "CodeDeploy_20141006."
+STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready", "Succeeded", "Failed", "Stopped")
+ACTIVE = frozenset({"Created", "Queued", "InProgress", "Baking", "Ready"})
 ALARM_MESSAGE = "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <{}>"  # noqa: E501
 
 
@@ -71,6 +97,7 @@ class _Deployment:
     rollback_id: str = ""
     rollback_message: str = ""
     triggered_by: str = ""  # for a rollback deployment: the one it rolls back
+    ignore_alarm_failure: bool = False  # ignorePollAlarmFailure
     stop: bool | None = None  # None: not asked to stop; else autoRollbackEnabled
     answers: dict[str, str | None] = field(default_factory=dict)  # hook execution id -> status
     created: float = field(default_factory=time.time)
@@ -94,12 +121,21 @@ class CodeDeployModel:
                 deployment.stop = False  # background threads end at their next step
             self._deployments = {}
             self._groups = {}
+        self._hooks: dict[str, list[Callable[[], None]]] = {}
         self.hook_answers: dict[str, str | None] = {}
+        self.hook_delays: dict[str, float] = {}
         self.fail_rollbacks = False
+        self.throttled: dict[str, int] = {}
         self.seconds_per_minute = 0.2
         self.hook_timeout = 3.0
         self.rollback_seconds = 0.5
+        self.queue_seconds = 0.05
+        self.bake_seconds = 0.0
         self.poll = 0.05
+
+    def before(self, operation: str, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once, just before the next ``operation`` request (``CreateDeployment``, ...)."""
+        self._hooks.setdefault(operation, []).append(hook)
 
     # --- WSGI ------------------------------------------------------------------------
 
@@ -112,8 +148,14 @@ class CodeDeployModel:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         request = json.loads(body or b"{}")
+        for hook in self._hooks.pop(operation, []):
+            hook()  # a test acts as someone else, just before this request is handled
+        if self.throttled.get(operation, 0) > 0:
+            self.throttled[operation] -= 1
+            return self._answer(start_response, 400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
         handler = {
             "CreateDeployment": self._create,
+            "ListDeployments": self._list,
             "GetDeployment": self._get,
             "StopDeployment": self._stop,
             "PutLifecycleEventHookExecutionStatus": self._hook_status,
@@ -126,6 +168,10 @@ class CodeDeployModel:
             status, answer = handler(environ, request)
         except _Refusal as refusal:
             status, answer = 400, {"__type": refusal.code, "message": refusal.message}
+        return self._answer(start_response, status, answer)
+
+    @staticmethod
+    def _answer(start_response: StartResponse, status: int, answer: dict[str, Any]) -> list[bytes]:
         data = json.dumps(answer, default=str).encode()
         start_response(
             f"{status} {'OK' if status < 300 else 'Bad Request'}",
@@ -168,7 +214,25 @@ class CodeDeployModel:
 
     # --- deployments ---------------------------------------------------------------
 
+    def _active(self, application: str, group: str) -> list[_Deployment]:
+        return [d for d in self._deployments.values() if (d.application, d.group) == (application, group) and d.status in ACTIVE]
+
+    def _list(self, environ: Environ, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # D7
+        wanted = set(request.get("includeOnlyStatuses") or STATUSES)
+        found = [
+            d.id
+            for d in self._deployments.values()
+            if (d.application, d.group) == (request.get("applicationName"), request.get("deploymentGroupName")) and d.status in wanted
+        ]
+        return 200, {"deployments": found}
+
     def _create(self, environ: Environ, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if busy := self._active(request.get("applicationName", ""), request.get("deploymentGroupName", "")):  # D7
+                raise _Refusal(
+                    "DeploymentLimitExceededException",
+                    f"The Deployment Group '{request.get('deploymentGroupName')}' already has an active Deployment '{busy[0].id}'",
+                )
         status, answer = self._forward(environ)  # moto validates the application and group
         if status >= 300:
             return status, answer
@@ -176,8 +240,8 @@ class CodeDeployModel:
         ((_, resource),) = next(iter(content["Resources"])).items()
         properties = resource["Properties"]
         group = self._groups.get((request["applicationName"], request["deploymentGroupName"]), {})
-        override = request.get("overrideAlarmConfiguration") or {}
-        alarms = override if override.get("enabled") else group.get("alarmConfiguration", {})
+        override = request.get("overrideAlarmConfiguration")
+        alarms = override if override is not None else group.get("alarmConfiguration", {})  # D10: enabled false turns polling off
         rollback = request.get("autoRollbackConfiguration") or group.get("autoRollbackConfiguration") or {}
         deployment = _Deployment(
             id=answer["deploymentId"],
@@ -191,6 +255,7 @@ class CodeDeployModel:
             hooks={name: fn for hook in content.get("Hooks", []) for name, fn in hook.items()},
             alarms=tuple(a["name"] for a in alarms.get("alarms", [])) if alarms.get("enabled") else (),
             rollback_events=frozenset(rollback.get("events", [])) if rollback.get("enabled") else frozenset(),
+            ignore_alarm_failure=bool(alarms.get("ignorePollAlarmFailure")),
         )
         self._start(deployment, self._run)
         return status, answer
@@ -207,7 +272,7 @@ class CodeDeployModel:
             "status": deployment.status,
             "computePlatform": "Lambda",
             "createTime": deployment.created,
-            "creator": "autoRollback" if deployment.triggered_by else "user",
+            "creator": "codeDeployRollback" if deployment.triggered_by else "user",  # D9
         }
         if deployment.completed:
             info["completeTime"] = deployment.completed
@@ -258,11 +323,20 @@ class CodeDeployModel:
 
     def _run(self, deployment: _Deployment) -> None:
         lambda_, cloudwatch, codedeploy = self._clients()
-        deployment.status = "InProgress"
+        for status in ("Queued", "InProgress"):  # D9
+            time.sleep(self.queue_seconds)
+            if self._stopped(deployment):
+                return
+            deployment.status = status
         try:
+            if problem := self._invalid_appspec(lambda_, deployment):  # D8: nothing shifted, nothing to roll back
+                self._end(deployment, "Failed", "INVALID_LAMBDA_CONFIGURATION", problem)
+                return
             if not self._hook(deployment, "BeforeAllowTraffic", lambda_, codedeploy):
                 return
             for stage in parse_strategy(deployment.config).stages:
+                if self._stopped(deployment):  # a stopped deployment shifts nothing more
+                    return
                 if stage.weight < 1:
                     self._route(lambda_, deployment, deployment.current, {deployment.target: stage.weight})
                 else:
@@ -271,9 +345,22 @@ class CodeDeployModel:
                     return
             if not self._hook(deployment, "AfterAllowTraffic", lambda_, codedeploy):
                 return
+            if self.bake_seconds:  # D9
+                deployment.status = "Baking"
+                time.sleep(self.bake_seconds)
             self._end(deployment, "Succeeded")
         except Exception as error:  # noqa: BLE001 - the model itself failed: the deployment fails, as CodeDeploy's would
             self._fail(deployment, "INTERNAL_ERROR", f"{type(error).__name__}: {error}")
+
+    def _invalid_appspec(self, lambda_: Any, deployment: _Deployment) -> str:
+        if deployment.current == "$LATEST":
+            return "The CurrentVersion in the AppSpec file cannot be $LATEST: a Lambda deployment shifts between published versions"
+        if deployment.current == deployment.target:
+            return "The CurrentVersion and the TargetVersion in the AppSpec file are the same version: there is nothing to deploy"
+        alias = lambda_.get_alias(FunctionName=deployment.function, Name=deployment.alias)
+        if alias["FunctionVersion"] != deployment.current:
+            return "The Lambda function alias version does not match the current version in AppSpec file"
+        return ""
 
     def _route(self, lambda_: Any, deployment: _Deployment, version: str, weights: dict[str, float]) -> None:
         if self._deployments.get(deployment.id) is not deployment:
@@ -294,6 +381,12 @@ class CodeDeployModel:
             if deployment.alarms:
                 states = cloudwatch.describe_alarms(AlarmNames=list(deployment.alarms))["MetricAlarms"]
                 firing = [a["AlarmName"] for a in states if a["StateValue"] == "ALARM"]
+                unread = sorted(set(deployment.alarms) - {a["AlarmName"] for a in states})
+                if unread and not deployment.ignore_alarm_failure:  # D10
+                    why = f"The state of alarm(s) {', '.join(unread)} could not be retrieved from CloudWatch"
+                    self._end(deployment, "Stopped", "ALARM_ACTIVE", why)
+                    self._roll_back(deployment, "DEPLOYMENT_STOP_ON_ALARM")
+                    return False
                 if firing:
                     self._end(deployment, "Stopped", "ALARM_ACTIVE", ALARM_MESSAGE.format(", ".join(firing)))
                     self._roll_back(deployment, "DEPLOYMENT_STOP_ON_ALARM")
@@ -305,7 +398,7 @@ class CodeDeployModel:
     def _stopped(self, deployment: _Deployment) -> bool:
         if deployment.stop is None:
             return False
-        self._end(deployment, "Stopped", "DEPLOYMENT_STOPPED", "The deployment was stopped by the user")
+        self._end(deployment, "Stopped", "MANUAL_STOP", "The deployment was stopped by the user")  # D6
         if deployment.stop and self._deployments.get(deployment.id) is deployment:
             self._roll_back(deployment, "", forced=True)
         return True
@@ -323,10 +416,16 @@ class CodeDeployModel:
             self._fail(deployment, "HOOK_EXECUTION_FAILURE", f"The {event} hook {function} could not be invoked: {error}")
             return False
         answer = self.hook_answers.get(function, "Succeeded")
-        if answer is not None:  # what the hook's own code does: report through the API
-            codedeploy.put_lifecycle_event_hook_execution_status(
-                deploymentId=deployment.id, lifecycleEventHookExecutionId=execution, status=answer
-            )
+        if answer is not None:  # what the hook's own code does: report through the API, after its own work
+
+            def report() -> None:
+                time.sleep(self.hook_delays.get(function, 0.0))
+                with contextlib.suppress(Exception):  # a reset of the sandbox may forget the deployment meanwhile
+                    codedeploy.put_lifecycle_event_hook_execution_status(
+                        deploymentId=deployment.id, lifecycleEventHookExecutionId=execution, status=answer
+                    )
+
+            threading.Thread(target=report, name=f"hook-{execution}", daemon=True).start()
         until = time.monotonic() + self.hook_timeout
         while deployment.answers[execution] is None and time.monotonic() < until:
             if self._stopped(deployment):

@@ -140,3 +140,25 @@ def test_a_hook_not_named_for_the_managed_role_and_a_group_without_rollback_are_
     warnings = [c.data for c in run.commands if c.name == "warning"]
     assert any("does not start with CodeDeployHook_" in w for w in warnings), warnings
     assert any("does not roll back by itself" in w for w in warnings), warnings
+
+
+def test_a_second_process_during_an_active_deployment_publishes_nothing_and_names_it(
+    live_v1: Path, sandbox: Sandbox, lambda_client: Any
+) -> None:
+    first, step = start_action(live_v1, sandbox, {**ENGINE, "strategy": "Canary10Percent30Minutes"})
+    wait_until(lambda: alias_of(lambda_client)[1] == {"2": 0.1})  # CodeDeploy has opened the first one's canary
+    (live_v1 / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v3, pushed meanwhile'\n")
+    second = run_action(live_v1, sandbox, {**ENGINE, "strategy": "Canary10Percent5Minutes"})
+    assert second.returncode == 1
+    (error,) = second.errors
+    active = boto3.client("codedeploy", region_name=REGION).list_deployments(
+        applicationName=CODEDEPLOY_APP, deploymentGroupName=CODEDEPLOY_GROUP, includeOnlyStatuses=["InProgress"]
+    )["deployments"]
+    assert len(active) == 1 and f"CodeDeploy deployment {active[0]} (InProgress" in error and "console.aws.amazon.com" in error
+    assert "nothing was published" in error and "aws deploy stop-deployment" in error
+    assert "PublishVersion" not in second.calls and "CreateDeployment" not in second.calls
+    versions = [v["Version"] for v in lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]
+    first.send_signal(signal.SIGTERM)  # the first one ends as a cancelled one does: stopped, rolled back
+    stdout, stderr = first.communicate(timeout=60)
+    assert step.result(first.returncode, stdout, stderr).outputs["status"] == "rolled-back"

@@ -32,16 +32,6 @@ def run(workspace: Path, out: io.StringIO | None = None, **inputs: str) -> Resul
     return deploy(settings, Services.connect(REGION, 10, poll_delay=0.01), ConsoleIO(out or io.StringIO()))
 
 
-@pytest.fixture
-def live_v1(sandbox: Sandbox, workspace: Path, role_arn: str) -> Path:
-    sandbox.fidelity.in_progress_reads = 0  # type: ignore[union-attr]
-    assert run(workspace, role=role_arn, runtime="python3.12", handler="handler.handler").version == "1"
-    create_codedeploy_group(role_arn)
-    (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'v2'\n")
-    yield workspace  # type: ignore[misc]
-    sandbox.fidelity.in_progress_reads = 2  # type: ignore[union-attr]
-
-
 def events(result: Result) -> list[str]:
     assert result.rollout is not None
     return [e.event for e in result.rollout.timeline]

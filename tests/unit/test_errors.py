@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from deployer.aws import explain
-from deployer.errors import ConflictError, ConnectionLost, DeployError
+from deployer.errors import ConflictError, ConnectionLost, DeployError, TransientError
 from deployer.executor import interruption
 from deployer.model import Plan, PointAlias, PublishVersion, ReuseVersion, ShiftTraffic, SmokeTest, UpdateCode, UpdateConfiguration
 from deployer.schedule import parse_strategy
@@ -40,9 +40,9 @@ def client_error(code: str, message: str = "nope", status: int = 400) -> ClientE
             DeployError,
             "Unzipped size",
         ),
-        (client_error("TooManyRequestsException", "Rate exceeded", 429), DeployError, "AWS kept throttling uploading the code"),
-        (client_error("ThrottlingException", "Rate exceeded"), DeployError, "through 5 attempts"),
-        (client_error("ServiceException", "internal", 500), DeployError, "server error (500 ServiceException"),
+        (client_error("TooManyRequestsException", "Rate exceeded", 429), TransientError, "AWS kept throttling uploading the code"),
+        (client_error("ThrottlingException", "Rate exceeded"), TransientError, "through 5 attempts"),
+        (client_error("ServiceException", "internal", 500), TransientError, "server error (500 ServiceException"),
         (client_error("AccessDeniedException", "not allowed", 403), DeployError, "grant the deploy role this permission"),
         (client_error("ExpiredTokenException", "expired", 403), DeployError, "check the AWS credentials"),
         (boto_errors.EndpointConnectionError(endpoint_url="https://lambda"), ConnectionLost, "the connection to AWS was lost"),
