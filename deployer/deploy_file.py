@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -55,7 +54,6 @@ INTEGER_KEYS = frozenset({"memory", "timeout", "wait-timeout", "min-invocations"
 LIST_KEYS = frozenset({"exclude", "layers", "alarms"})
 MAPPING_KEYS = frozenset({"environment", "tags"})
 JSON_KEYS = frozenset({"smoke-payload", "smoke-expect"})
-_INPUT_NAMED = re.compile(r"^input '([a-z0-9-]+)'")
 
 Path_ = tuple[str | int, ...]
 
@@ -326,7 +324,7 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
             for problem in error.problems:
                 problems.append(_locate(problem, index, names[index], own, defaults, lines, display))
     if fleet.only is not None and fleet.only not in seen:
-        problems.append(Problem(f"'{fleet.only}' is not a function of {display}", "input 'only'", "the file has: " + ", ".join(seen)))
+        problems.append(Problem(f"'{fleet.only}' is not a function of {display}", hint="the file has: " + ", ".join(seen), input="only"))
     if problems:
         raise DeployError(*problems)
     return [entry for entry in entries if fleet.only in (None, entry.name)]
@@ -336,13 +334,12 @@ def _locate(
     problem: Problem, index: int, name: str, own: Mapping[str, str], defaults: Mapping[str, str], lines: _Lines, display: str
 ) -> Problem:
     """A function's settings problem, pointed at the key in the file it came from."""
-    found = _INPUT_NAMED.match(problem.where)
-    key = found.group(1) if found else ""
+    key = problem.input
     path: Path_
     if key in own:
         where, path = f"function '{name}', key '{key}'", ("functions", index, key)
     elif key in defaults:
         where, path = f"defaults, key '{key}' (for function '{name}')", ("defaults", key)
     else:
-        where, path = f"function '{name}'" + (f", {problem.where}" if problem.where else ""), ("functions", index)
-    return Problem(problem.what, where, problem.hint, display, lines.of(path))
+        where, path = f"function '{name}'" + (f", {problem.place}" if problem.place else ""), ("functions", index)
+    return Problem(problem.what, where, problem.hint, display, lines.of(path), problem.input)

@@ -24,9 +24,14 @@ class Problem:
     hint: str = ""
     file: str = ""
     line: int = 0
+    input: str = ""  # the action input (deploy-file key, CLI flag) it is about, when it is about one
+
+    @property
+    def place(self) -> str:
+        return self.where or (f"input '{self.input}'" if self.input else "")
 
     def render(self) -> str:
-        text = f"{self.where}: {self.what}" if self.where else self.what
+        text = f"{self.place}: {self.what}" if self.place else self.what
         return f"{text}. {self.hint}" if self.hint else text
 
 
@@ -42,6 +47,11 @@ class DeployError(Exception):
     @classmethod
     def of(cls, what: str, where: str = "", hint: str = "") -> Self:
         return cls(Problem(what, where, hint))
+
+    @classmethod
+    def about(cls, input_id: str, what: str, hint: str = "") -> Self:
+        """A problem with one input: the deploy file points at its key, the CLI names its flag."""
+        return cls(Problem(what, hint=hint, input=input_id))
 
 
 class ConflictError(DeployError):

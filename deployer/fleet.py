@@ -118,9 +118,9 @@ class FunctionLog:
             self._io.warning(self._say(text))
 
     def error(self, problem: Problem) -> None:
-        where = f"function '{self._name}'" + (f", {problem.where}" if problem.where else "")
+        where = f"function '{self._name}'" + (f", {problem.place}" if problem.place else "")
         with self._lock:
-            self._io.error(Problem(problem.what, where, problem.hint, problem.file, problem.line))
+            self._io.error(Problem(problem.what, where, problem.hint, problem.file, problem.line, problem.input))
 
     def outputs(self, values: Mapping[str, str]) -> None:
         return None

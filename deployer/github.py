@@ -109,7 +109,7 @@ class ActionsIO:
         self._command(f"::warning::{escape_data(printable(text))}")
 
     def error(self, problem: Problem) -> None:
-        properties = [("file", problem.file), ("line", str(problem.line) if problem.line else ""), ("title", problem.where)]
+        properties = [("file", problem.file), ("line", str(problem.line) if problem.line else ""), ("title", problem.place)]
         given = ",".join(f"{name}={escape_property(printable(value))}" for name, value in properties if value)
         self._command(f"::error{' ' + given if given else ''}::{escape_data(printable(problem.render()))}")
 

@@ -110,9 +110,9 @@ def choose_preview_alias(base: str, owner: Owner, existing: Mapping[str, AliasSt
         if existing.get(name) is None and name not in reserved:
             return name
     taken = "; ".join(f"alias '{name}' is {_taken(existing.get(name), name in reserved)}" for name in candidates)
-    raise DeployError.of(
+    raise DeployError.about(
+        "alias",
         f"the preview of {owner.describe()} has no alias it may use: {taken}",
-        "input 'alias'",
         "give alias explicitly (for example: pr-NUMBER), or rename the branch",
     )
 

@@ -124,9 +124,9 @@ def _check_ready_zip(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -
     if refused:
         shown = "; ".join(f"'{_printable(name)}': {why}" for name, why in refused[:5])
         more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
-        raise DeployError.of(
+        raise DeployError.about(
+            "source",
             f"the ready .zip holds {len(refused)} entr{'y' if len(refused) == 1 else 'ies'} Lambda must not unpack: {shown}{more}",
-            "input 'source'",
             "build the zip from inside the function's folder with relative names only, no links out of it and no .git "
             "(for example: cd src && zip -r ../function.zip . -x '.git/*'), or give the folder as source and let lambda-deploy zip it",
         )
@@ -180,9 +180,9 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
                     os.stat(path)  # follows the link: ELOOP when it loops, whatever Python's resolve() makes of it
             return path.resolve()
         except (OSError, RuntimeError) as error:  # RuntimeError: resolve()'s "Symlink loop" on Python 3.11
-            raise DeployError.of(
+            raise DeployError.about(
+                "source",
                 f"'{name or '.'}' cannot be followed: {getattr(error, 'strerror', None) or error}",
-                "input 'source'",
                 "a symlink in the source loops back on itself or leads nowhere: remove it, or leave it out with exclude",
             ) from None
 
@@ -199,9 +199,9 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
             if entry.is_symlink():
                 target = resolved(path, name)
                 if not inside(target):
-                    raise DeployError.of(
+                    raise DeployError.about(
+                        "source",
                         f"symlink '{name}' points outside the source (to {target})",
-                        "input 'source'",
                         "copy the file into the source, or remove the link",
                     )
                 if in_git(target):  # a link to .git or into it counts as .git
@@ -283,9 +283,9 @@ def build_zip(files: Iterable[tuple[str, Path]]) -> Packed:
 def python_version(runtime: str) -> str:
     """``python3.12`` -> ``3.12``; other runtimes cannot take a requirements file."""
     if not runtime.startswith("python3."):
-        raise DeployError.of(
+        raise DeployError.about(
+            "requirements",
             f"requirements need a Python runtime, but the runtime is '{runtime or 'unknown'}'",
-            "input 'requirements'",
             "set runtime (for example: python3.12)",
         )
     return runtime.removeprefix("python")
@@ -331,9 +331,9 @@ def _refuse_non_utf8(names: Iterable[str]) -> None:
     bad = sorted(_printable(name) for name in names if not _is_utf8(name))
     if bad:
         shown = ", ".join(f"'{name}'" for name in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise DeployError.of(
+        raise DeployError.about(
+            "source",
             f"{len(bad)} file name(s) in the source are not valid UTF-8: {shown}",
-            "input 'source'",
             "rename them to UTF-8 (for example with convmv), or leave them out with exclude",
         )
 

@@ -149,16 +149,16 @@ def _preflight(settings: Settings, services: Services, io: Reporter) -> None:
         io.info("alarms: " + ", ".join(f"{name} {state}" for name, state in states.items()))
         firing = ", ".join(sorted(name for name, state in states.items() if state == "ALARM"))
         if firing and rollout.command == "promote":
-            raise DeployError.of(
+            raise DeployError.about(
+                "alarms",
                 f"refusing to promote while alarm {firing} is in ALARM",
-                "input 'alarms'",
                 "roll the canary back with 'command: rollback', or promote once the alarm is OK",
             )
         if firing and rollout.command == "deploy":
             # The gate would fail at once and blame the new version; start from a quiet baseline.
-            raise DeployError.of(
+            raise DeployError.about(
+                "alarms",
                 f"alarm {firing} is already in ALARM before anything moved; nothing was changed",
-                "input 'alarms'",
                 "deploy once the alarm is back to OK, or leave it out of alarms if it is unrelated",
             )
     if rollout.engine == "codedeploy" and rollout.command == "deploy":
@@ -171,9 +171,9 @@ def _refuse_while_codedeploy_shifts(settings: Settings, services: Services) -> N
     """CodeDeploy moves the alias itself while a deployment runs: a hand on it now would fight that deployment."""
     rollout = settings.rollout
     if active := services.codedeploy.active(rollout.codedeploy_application or "", rollout.codedeploy_group or ""):
-        raise DeployError.of(
+        raise DeployError.about(
+            "command",
             f"refusing to {rollout.command} alias '{settings.alias}' while {active[0].describe()} shifts it; nothing was changed",
-            "input 'command'",
             f"let the deployment finish, or stop it with its automatic rollback: aws deploy stop-deployment --deployment-id "
             f"{active[0].id} --auto-rollback-enabled",
         )
@@ -245,9 +245,9 @@ def _command(settings: Settings, state: FunctionState, services: Services, traff
     alias = state.alias
     command = settings.rollout.command
     if state.latest is None or alias is None:
-        raise DeployError.of(
+        raise DeployError.about(
+            "alias",
             f"cannot {command}: alias '{settings.alias}' of function '{settings.function_name}' does not exist",
-            "input 'alias'",
             "check function-name, alias and aws-region",
         )
     to_version = settings.rollout.to_version
@@ -268,9 +268,9 @@ def _command(settings: Settings, state: FunctionState, services: Services, traff
 
 def _no_canary(alias: AliasState, command: str) -> DeployError:
     hint = "deploy with canary-weight first" if command == "promote" else "give to-version to point the alias at a given version"
-    return DeployError.of(
+    return DeployError.about(
+        "command",
         f"cannot {command}: no canary is in progress on alias '{alias.name}' (it points wholly at version {alias.version})",
-        "input 'command'",
         hint,
     )
 
@@ -279,9 +279,9 @@ def _version_of(services: Services, settings: Settings, name: str) -> str:
     """Blue/green: the version that an alias (such as previous) points at."""
     found = services.lambda_.get_alias(settings.function_name, name)
     if found is None:
-        raise DeployError.of(
+        raise DeployError.about(
+            "to-version",
             f"alias '{name}' of function '{settings.function_name}' does not exist",
-            "input 'to-version'",
             "deploy with previous-alias first, or give a version number",
         )
     return found.version
@@ -289,9 +289,9 @@ def _version_of(services: Services, settings: Settings, name: str) -> str:
 
 def _check_version_exists(services: Services, settings: Settings, version: str) -> None:
     if not services.lambda_.version_exists(settings.function_name, version):
-        raise DeployError.of(
+        raise DeployError.about(
+            "to-version",
             f"version {version} of function '{settings.function_name}' does not exist",
-            "input 'to-version'",
             "give a published version number (see the function's Versions tab)",
         )
 
@@ -398,16 +398,16 @@ def _package(settings: Settings, state: FunctionState | None, stages: _Stages, i
 def check_package_size(artifact: Artifact, bucket: str | None) -> None:
     """Lambda's package limits, before anything is uploaded (Developer Guide, "Lambda quotas")."""
     if artifact.unzipped_size > UNZIPPED_BYTES:
-        raise DeployError.of(
+        raise DeployError.about(
+            "source",
             f"the package unzips to {artifact.unzipped_size / MB:.1f} MB; Lambda allows {UNZIPPED_BYTES / MB:.0f} MB unzipped "
             "(layers included), uploaded directly or through S3",
-            "input 'source'",
             "leave out what the function does not need with exclude, or move dependencies into layers or a container image",
         )
     if artifact.size > DIRECT_UPLOAD_BYTES and not bucket:
-        raise DeployError.of(
+        raise DeployError.about(
+            "source",
             f"the package is {artifact.size / MB:.1f} MB zipped; Lambda takes at most {DIRECT_UPLOAD_BYTES / MB:.0f} MB uploaded directly",
-            "input 'source'",
             "set s3-bucket: the package then goes to S3 and Lambda takes it from there",
         )
 

@@ -110,7 +110,7 @@ def _check_environment(variables: Mapping[str, str]) -> None:
     problems = environment.problems(variables)
     if problems:
         hint = "after merging with the variables the function has; " + SIZE_HINT
-        raise DeployError(*(Problem(p, "input 'environment'", hint) for p in problems))
+        raise DeployError(*(Problem(p, hint=hint, input="environment") for p in problems))
 
 
 def _create_steps(settings: Settings) -> tuple[list[Step], list[Change]]:
@@ -156,10 +156,10 @@ FUNCTION_ROWS = tuple(row for row in surface.ROWS if not row.versioned)  # the f
 
 def _refuse_what_lambda_cannot_change(settings: Settings, latest: FunctionConfig) -> None:
     if settings.code.package_type and settings.code.package_type != latest.package_type:
-        raise DeployError.of(
+        raise DeployError.about(
+            "package-type",
             f"function '{settings.function_name}' is a {latest.package_type} function; Lambda cannot change a function's package "
             f"type to {settings.code.package_type}",
-            "input 'package-type'",
             "deploy the image to a new function (another function-name), then move your traffic to it",
         )
     for row, before, after in surface.differences(settings.function.configuration, latest.raw, settings.function_name):
@@ -452,7 +452,7 @@ def _after_deploy(state: FunctionState, alias: str, steps: list[Step]) -> tuple[
 def _check_snapstart(settings: Settings, latest: FunctionConfig | None) -> None:
     runtime = settings.function.runtime or (latest.runtime if latest else "")
     if settings.function.snapstart and (problem := snapstart_problem(runtime)):
-        raise DeployError.of(problem, "input 'snapstart'", "leave snapstart out, or set false, for this runtime")
+        raise DeployError.about("snapstart", problem, "leave snapstart out, or set false, for this runtime")
 
 
 def package_key(prefix: str, artifact_sha256: str) -> str:

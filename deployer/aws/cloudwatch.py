@@ -37,9 +37,9 @@ class CloudWatchGateway:
                     states[alarm["AlarmName"]] = alarm["StateValue"]
         missing = [name for name in names if name not in states]
         if missing:
-            raise DeployError.of(
+            raise DeployError.about(
+                "alarms",
                 f"no CloudWatch alarm named {', '.join(repr(m) for m in missing)} in this account and region",
-                "input 'alarms'",
                 "check the names (they are case-sensitive) and aws-region",
             )
         return states

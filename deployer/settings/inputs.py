@@ -233,7 +233,7 @@ class _Reader:
         return value or None
 
     def fail(self, name: str, what: str, hint: str = "") -> None:
-        self.problems.append(Problem(what, f"input '{name}'", hint))
+        self.problems.append(Problem(what, hint=hint, input=name))
 
     def parse(self, name: str, convert: Callable[[str], T], hint: str = "") -> T | None:
         """Apply ``convert`` to a given value; a ValueError becomes a problem."""
