@@ -1,8 +1,8 @@
-"""The container action's entry point: runner environment -> deploy -> exit code.
+"""The container action's entry point: the runner's environment -> the dispatcher -> the exit code.
 
-The runner passes inputs as ``INPUT_<ID>`` variables and reads outputs from the
-file named by ``GITHUB_OUTPUT``. Exit codes: 0 done, 1 a deploy or input error
-(shown as ``::error::``), 2 a bug in lambda-deploy.
+The runner passes inputs as ``INPUT_<ID>`` variables and reads outputs from the file named by
+``GITHUB_OUTPUT``. The ``command`` input names the command. Exit codes: 0 done, 1 a deploy or
+input error (shown as ``::error::``), 2 a bug in lambda-deploy, 3 ``diff`` found a difference.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def run() -> int:
 
     env = dict(os.environ)
     code, _ = main(inputs_from_env(env), env, ActionsIO(env))
-    return code
+    return int(code)
 
 
 if __name__ == "__main__":

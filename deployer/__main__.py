@@ -1,12 +1,13 @@
-"""Command line: ``python -m deployer deploy|plan|diff|promote|rollback|cleanup|list`` over the action's
-engine, the operator commands ``init|status|logs|invoke`` beside it, and ``demo``.
+"""The command line: ``python -m deployer COMMAND [--flags]``, made from the command table.
 
-Every action input is a ``--flag`` of the same name, and its help is the input's
-description in action.yml (read at run time, so the two cannot drift apart); list
-inputs (exclude, layers, environment, tags, alarms) may be repeated. The operator
-commands' own flags are described once, in ``commands.OPERATOR``. Progress goes to stderr;
-the data (``--json`` where it is data) goes to stdout. ``diff`` exits 3 when deploy would
-change something.
+Every command of ``commands.COMMANDS`` is a subcommand (``plan`` is ``deploy --dry-run``);
+its action inputs are ``--flags`` of the same name, described in action.yml's words (read at
+run time, so the two cannot drift apart) unless the command says better; list inputs may be
+repeated; boolean inputs work as bare switches (``--dry-run``) or with a value
+(``--dry-run false``). Progress goes to stderr; the data goes to stdout (``--json`` where it
+is data). Outside a workflow, an alias not given comes from the local checkout's branch.
+Exit codes as ``app``: 0 done, 1 an error (usage errors too), 2 a bug, 3 ``diff`` found a
+difference.
 """
 
 from __future__ import annotations
@@ -15,22 +16,29 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
 from . import __version__
-from .app import main as run_action
-from .commands import OPERATOR
-from .commands import run as run_operator
+from .app import run
+from .commands import COMMANDS
+from .commands.base import FAILED, Spec
 from .contract import declared_inputs
 from .github import ConsoleIO
-from .settings import INPUT_IDS
-from .surface import LIST_FORMS, ROWS
+from .model import Command
+from .settings import INPUT_IDS, local_branch
+from .settings.table import BOOLEAN_INPUTS, LIST_INPUTS
 
-LIST_INPUTS = frozenset(
-    {"exclude", "layers", "environment", "tags", "alarms", "function-url-cors", *(row.input for row in ROWS if row.form in LIST_FORMS)}
-)
-BOOLEAN_INPUTS = frozenset({"dry-run", "comment", *(row.input for row in ROWS if row.form == "boolean")})
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as exit 1 (exit 2 is kept for bugs) and said by the command it is about."""
+
+    subcommands: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(FAILED, f"{self.prog}: error: {message}\n")
 
 
 def input_descriptions() -> dict[str, str]:
@@ -43,118 +51,104 @@ def input_descriptions() -> dict[str, str]:
     return described
 
 
-def _add_inputs(parser: argparse.ArgumentParser, described: dict[str, str]) -> None:
-    for input_id in INPUT_IDS:
+def _add_inputs(parser: argparse.ArgumentParser, names: Sequence[str], described: Mapping[str, str], spec: Spec) -> None:
+    for input_id in names:
         flag = f"--{input_id}"
-        text = described.get(input_id, "")
+        text = spec.help[input_id].replace("%", "%%") if input_id in spec.help else described.get(input_id, "")
         if input_id in LIST_INPUTS:
             parser.add_argument(flag, action="append", metavar="VALUE", help=f"{text} May be repeated.".strip())
         elif input_id in BOOLEAN_INPUTS:
             parser.add_argument(flag, nargs="?", const="true", metavar="true|false", help=text)
         else:
             parser.add_argument(flag, metavar="VALUE", help=text)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
-SUBCOMMANDS = {
-    "deploy": "package, update, publish and move the alias",
-    "plan": "show what deploy would do; change nothing",
-    "promote": "move the alias wholly to its canary version",
-    "rollback": "move the alias wholly back to its stable version (or --to-version)",
-    "cleanup": "delete the alias, its function URL and the URL's permissions, then prune with --keep-versions",
-    "list": "validate the deploy file (--config) and print its function names",
-    "diff": "show everything deploy would change against the live function (exit 0: nothing, 3: something)",
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m deployer", description="Ship AWS Lambda functions safely.")
+def build_parser() -> _Parser:
+    parser = _Parser(prog="python -m deployer", description="Ship AWS Lambda functions safely.")
     parser.add_argument("--version", action="version", version=f"lambda-deploy {__version__}")
-    commands = parser.add_subparsers(dest="subcommand", required=True)
+    commands = parser.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+    parser.subcommands = {}
     described = input_descriptions()
-    for name, text in SUBCOMMANDS.items():
-        sub = commands.add_parser(name, help=text, description=text)
-        _add_inputs(sub, described)
-        if name == "rollback":
-            sub.add_argument(
-                "--to-alias",
-                metavar="ALIAS",
-                help="blue/green: go back to the version this alias points at (the same as --to-version ALIAS)",
-            )
-    for name, operator in OPERATOR.items():
-        sub = commands.add_parser(name, help=operator.summary, description=operator.summary)
-        for input_id in operator.inputs:
-            sub.add_argument(f"--{input_id}", metavar="VALUE", help=described.get(input_id, ""))
-        for flag in operator.flags:
-            if flag.switch:
-                sub.add_argument(f"--{flag.name}", action="store_true", help=flag.help)
-            else:
-                shown = f" (default: {flag.default})" if flag.default else ""
-                sub.add_argument(f"--{flag.name}", metavar="VALUE", default=flag.default, help=flag.help + shown)
-        if operator.json:
-            sub.add_argument("--json", action="store_true", help="print the data as JSON on stdout")
-    commands.add_parser("schema", help="print the deploy file's JSON Schema (deployer/deploy-file.schema.json)")
-    demo = commands.add_parser("demo", help="deploy a sample function to an embedded moto server (no AWS account)")
-    demo.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    for command, spec in COMMANDS.items():
+        for name in (str(command), "plan") if command is Command.DEPLOY else (str(command),):
+            text = "show what deploy would do; change nothing (deploy --dry-run)" if name == "plan" else spec.summary
+            sub = commands.add_parser(name, help=text, description=text)
+            parser.subcommands[name] = sub
+            _add_inputs(sub, input_ids(spec), described, spec)
+            for flag in spec.flags:
+                if flag.switch:
+                    sub.add_argument(f"--{flag.name}", action="store_true", help=flag.help)
+                else:
+                    shown = f" (default: {flag.default})" if flag.default else ""
+                    sub.add_argument(f"--{flag.name}", metavar="VALUE", default=flag.default, help=flag.help + shown)
+            if spec.json:
+                sub.add_argument("--json", action="store_true", help="print the data as JSON on stdout")
     return parser
 
 
-def inputs_from_args(args: argparse.Namespace) -> dict[str, str]:
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; a mistyped flag is said by the subcommand it was given to, with its usage."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.subcommands[args.subcommand].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def input_ids(spec: Spec) -> tuple[str, ...]:
+    """The inputs a subcommand takes as flags; the command itself is the subcommand, not a flag."""
+    return tuple(name for name in (INPUT_IDS if spec.inputs is None else spec.inputs) if name != "command")
+
+
+def inputs_from_args(args: argparse.Namespace, spec: Spec) -> dict[str, str]:
     inputs: dict[str, str] = {}
-    for input_id in INPUT_IDS:
-        value = getattr(args, input_id.replace("-", "_"))
+    for input_id in input_ids(spec):
+        value = getattr(args, input_id.replace("-", "_"), None)
         if value is not None:
             inputs[input_id] = "\n".join(value) if isinstance(value, list) else value
     if args.subcommand == "plan":
         inputs["dry-run"] = "true"
-    if args.subcommand in ("promote", "rollback", "cleanup", "list", "diff"):
-        inputs["command"] = args.subcommand
-    if getattr(args, "to_alias", None):
-        inputs["to-version"] = args.to_alias
     return inputs
 
 
+def terminal_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Outside a workflow, the local checkout's branch stands for the runner's ref."""
+    found = dict(env)
+    if not env.get("GITHUB_ACTIONS") and not env.get("GITHUB_REF_NAME") and (branch := local_branch(Path.cwd())):
+        found["GITHUB_REF_NAME"] = branch
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.subcommand == "schema":
-        from .deploy_file import build_schema
-
-        print(json.dumps(build_schema(), indent=2, ensure_ascii=False))
-        return 0
-    if args.subcommand == "demo":
-        from .demo import run_demo
-
-        return run_demo()
-    if args.subcommand in OPERATOR:
-        operator = OPERATOR[args.subcommand]
-        inputs = {name: value for name in operator.inputs if (value := getattr(args, name.replace("-", "_"))) is not None}
-        flags = {flag.name.replace("-", "_"): getattr(args, flag.name.replace("-", "_")) for flag in operator.flags}
-        flags["json"] = getattr(args, "json", False)
-        return run_operator(args.subcommand, inputs, flags, dict(os.environ), ConsoleIO())
-    diff = args.subcommand == "diff"
-    io = ConsoleIO(show_summary=not (args.json or diff))
-    code, payload = run_action(inputs_from_args(args), dict(os.environ), io)
-    if diff:
-        return _diff(code, payload, args.json)
-    if args.json and payload:
-        print(json.dumps(payload, indent=2))
-    return code
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say, and no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return FAILED
 
 
-def _diff(code: int, payload: dict[str, Any], as_json: bool) -> int:
-    """The difference on stdout (one per function of a deploy file); exit 3 when deploy would change something."""
-    from .commands import diff
+def request_of(argv: Sequence[str] | None) -> tuple[Command, dict[str, str], dict[str, Any], bool]:
+    """The command, its inputs, its own flags (by name with "_") and whether --json was given."""
+    args = parse(argv)
+    command = Command.DEPLOY if args.subcommand == "plan" else Command(args.subcommand)
+    spec = COMMANDS[command]
+    flags = {flag.name.replace("-", "_"): getattr(args, flag.name.replace("-", "_")) for flag in spec.flags}
+    return command, inputs_from_args(args, spec), flags, bool(getattr(args, "json", False))
 
-    found = (
-        [payload["difference"]]
-        if "difference" in payload
-        else [e["difference"] for e in payload.values() if isinstance(e, dict) and "difference" in e]
-    )
-    if code != 0 or not found:
-        return code
-    for difference in found:
-        print(json.dumps(difference, indent=2) if as_json else diff.text(diff.from_json(difference)))
-    return diff.DIFFERS if any(difference["differs"] for difference in found) else 0
+
+def _main(argv: Sequence[str] | None) -> int:
+    command, inputs, flags, as_json = request_of(argv)
+    # The data goes to stdout; the summary is shown in the terminal only when no data is.
+    data_command = command in (Command.DIFF, Command.STATUS, Command.INVOKE, Command.LIST, Command.SCHEMA, Command.INIT)
+    io = ConsoleIO(show_summary=not (as_json or data_command))
+    done = run(command, inputs, terminal_env(os.environ), io, flags, terminal=True)
+    if as_json and done.payload is not None:
+        print(json.dumps(done.payload, indent=2, ensure_ascii=False))
+    elif done.text:
+        print(done.text)
+    sys.stdout.flush()
+    return done.code
 
 
 if __name__ == "__main__":

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
+from .app import run
 from .github import ConsoleIO
-from .pipeline import main as run_pipeline
+from .model import Command
 from .sandbox import Sandbox
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "hello"
@@ -119,14 +122,17 @@ def _set_alarm(state: str) -> Callable[[], None]:
 
     def flip() -> None:
         cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="set by the demo")
-        print(f"  (demo: alarm {ALARM} is now {state})")
+        print(f"  (demo: alarm {ALARM} is now {state})", flush=True)
 
     return flip
 
 
-def run_demo() -> int:
+def run_demo(out: TextIO = sys.stdout) -> int:
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
     if not EXAMPLES.is_dir():
-        print(f"error: the demo needs the repository's examples/ folder (looked in {EXAMPLES}); run it from a checkout")
+        say(f"error: the demo needs the repository's examples/ folder (looked in {EXAMPLES}); run it from a checkout")
         return 1
     io = ConsoleIO()
     with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="lambda-deploy-demo-") as workspace:
@@ -153,30 +159,30 @@ def run_demo() -> int:
             ("2/6 the same code again: nothing is published, the version is reused", None),
             ("3/6 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
         )
-        print(f"Sandbox AWS (moto + fidelity layer) at {sandbox.endpoint}; no real AWS is reachable.\n")
+        say(f"Sandbox AWS (moto + fidelity layer) at {sandbox.endpoint}; no real AWS is reachable.\n")
         for title, change in steps:
-            print(f"\n━━ Demo {title}")
+            say(f"\n━━ Demo {title}")
             if change:
                 _append(workspace, change)
-            code, _ = run_pipeline(inputs, env, io)
+            code = run(Command.DEPLOY, inputs, env, io).code
             if code != 0:
                 return code
         _set_alarm("create")
         canary = {**inputs, "strategy": "Canary10Percent5Minutes", "alarms": ALARM, "health-interval": "30"}
-        print("\n━━ Demo 4/6 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
+        say("\n━━ Demo 4/6 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
         _append(workspace, "\n# canary release\n")
         clock = DemoClock()
         clock.at(100, _set_alarm("ALARM"))
-        code, _ = run_pipeline(canary, env, io, clock=clock)
+        code = run(Command.DEPLOY, canary, env, io, clock=clock).code
         if code != 1:
-            print("error: the failing canary should have been rolled back")
+            say("error: the failing canary should have been rolled back")
             return 1
-        print("\n━━ Demo 5/6 the same release with the alarm quiet: the canary bakes healthy and is promoted")
+        say("\n━━ Demo 5/6 the same release with the alarm quiet: the canary bakes healthy and is promoted")
         _set_alarm("OK")()
-        code, _ = run_pipeline(canary, env, io, clock=DemoClock())
+        code = run(Command.DEPLOY, canary, env, io, clock=DemoClock()).code
         if code != 0:
             return code
-        print("\n━━ Demo 6/6 the next release through AWS CodeDeploy: a pre-traffic hook, 10%, then the rest")
+        say("\n━━ Demo 6/6 the next release through AWS CodeDeploy: a pre-traffic hook, 10%, then the rest")
         _append(workspace, "\n# through CodeDeploy\n")
         handed = {
             **inputs,
@@ -187,12 +193,15 @@ def run_demo() -> int:
             "before-traffic-hook": _create_codedeploy(inputs["role"]),
             "health-interval": "1",
         }
-        code, _ = run_pipeline(handed, env, io)
+        hook = handed["before-traffic-hook"]
+        if sandbox.fidelity is not None:  # say when CodeDeploy calls the hook: the action sees only the deployment's statuses
+            sandbox.fidelity.before(
+                "Invoke", lambda: say(f"  (demo: CodeDeploy invokes the pre-traffic hook {hook}; it reports Succeeded)"), hook
+            )
+        code = run(Command.DEPLOY, handed, env, io).code
         if code != 0:
             return code
-    print(
-        "\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted → CodeDeploy canary."
-    )
+    say("\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted → CodeDeploy canary.")
     return 0
 
 

@@ -32,28 +32,12 @@ from .bounded import MAX_DEPLOY_FILE_BYTES, TooComplex, load_yaml
 from .contract import declared_inputs
 from .errors import DeployError, Problem
 from .limits import api_field
-from .settings import (
-    DEFAULTS,
-    ENGINES,
-    ENVIRONMENT_MODES,
-    FUNCTION_URLS,
-    INPUT_IDS,
-    FleetSettings,
-    Settings,
-    load_settings,
-)
+from .settings import DEFAULTS, FleetSettings, Settings, load_settings
+from .settings.table import BY_ID, FILE_KEYS, INPUTS
 
 SCHEMA_FILE = Path(__file__).with_name("deploy-file.schema.json")
-# Inputs that belong to the run, not to a function: they are given to the action only.
-RUN_ONLY = frozenset(
-    {"config", "only", "max-parallel", "fail-fast", "command", "dry-run", "to-version", "role-to-assume",
-     "role-session-name", "role-duration-seconds", "audience", "github-token", "comment"}
-)  # fmt: skip
-FILE_KEYS = tuple(name for name in INPUT_IDS if name not in RUN_ONLY)
-INTEGER_KEYS = frozenset({"memory", "timeout", "wait-timeout", "min-invocations", "keep-versions", "provisioned-concurrency"})
-LIST_KEYS = frozenset({"exclude", "layers", "alarms"})
-MAPPING_KEYS = frozenset({"environment", "tags"})
-JSON_KEYS = frozenset({"smoke-payload", "smoke-expect"})
+# The keys a function (or the file's defaults) may have: every input but the run's own (table).
+JSON_KEYS = frozenset(row.id for row in INPUTS if row.form == "json")
 
 Path_ = tuple[str | int, ...]
 
@@ -77,36 +61,29 @@ def _surface_schema(row: surface.Row) -> dict[str, Any]:
 
 
 def _key_schema(key: str) -> dict[str, Any]:
-    if key in surface.BY_INPUT:
-        return _surface_schema(surface.BY_INPUT[key])
+    """A key's schema, from its row of the input table (a setting's from its surface row)."""
+    row = BY_ID[key]
+    if row.row is not None:
+        return _surface_schema(row.row)
     text: dict[str, Any] = {"type": "string"}
-    if key in INTEGER_KEYS:
-        return {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
-    if key == "reserved-concurrency":
-        return {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]}
-    if key == "snapstart":
-        return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
-    if key == "function-url-cors":
-        return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
-    if key in LIST_KEYS:
-        return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
-    if key in MAPPING_KEYS:
-        scalar = {"type": ["string", "number", "boolean"]}
-        return {"anyOf": [{"type": "object", "additionalProperties": scalar}, text]}
-    if key in JSON_KEYS:
-        return {}  # any JSON value
-    if key in ("canary-weight", "max-error-rate", "health-interval"):
-        return {"type": ["string", "number"]}
-    enums = {
-        "architecture": api_field("lambda", "Architecture").enum,
-        "runtime": api_field("lambda", "Runtime").enum,
-        "environment-mode": ENVIRONMENT_MODES,
-        "engine": ENGINES,
-        "function-url": FUNCTION_URLS,
-        "package-type": api_field("lambda", "PackageType").enum,
-        "function-url-invoke-mode": api_field("lambda", "InvokeMode").enum,
-    }
-    return {"enum": list(enums[key])} if key in enums else text
+    scalar = {"type": ["string", "number", "boolean"]}
+    enum = row.choices or (api_field(*row.api).enum if row.api else ())
+    match row.form:
+        case "integer" if key == "reserved-concurrency":
+            return {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["none"]}]}
+        case "integer":
+            return {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]}
+        case "boolean":
+            return {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}
+        case "list":
+            return {"anyOf": [{"type": "array", "items": {"type": "string"}}, text]}
+        case "mapping":
+            return {"anyOf": [{"type": "object", "additionalProperties": scalar}, text]}
+        case "json":
+            return {}  # any JSON value
+        case "number":
+            return {"type": ["string", "number"]}
+    return {"enum": list(enum)} if enum else text
 
 
 def build_schema() -> dict[str, Any]:
@@ -269,7 +246,7 @@ def _given(direct: Mapping[str, str]) -> dict[str, str]:
     return given
 
 
-def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mapping[str, str]) -> list[Entry]:
+def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mapping[str, str], require_alias: bool = True) -> list[Entry]:
     """Every function of the file, validated; one ``DeployError`` with all problems otherwise."""
     display = fleet.display
     try:
@@ -319,7 +296,7 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
         own = {key: _as_input(key, value) for key, value in function.items()}
         inputs = {**defaults, **given, **own}
         try:
-            entries.append(Entry(names[index], inputs, load_settings(inputs, env)))
+            entries.append(Entry(names[index], inputs, load_settings(inputs, env, require_alias)))
         except DeployError as error:
             for problem in error.problems:
                 problems.append(_locate(problem, index, names[index], own, defaults, lines, display))

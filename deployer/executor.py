@@ -26,6 +26,7 @@ from .model import (
     DeleteAlias,
     DeleteFunctionUrl,
     EnsureFunctionUrl,
+    FinishCanary,
     FunctionState,
     GrantPublicUrl,
     HandOffToCodeDeploy,
@@ -212,6 +213,9 @@ class Executor:
                 self._aws.set_provisioned(name, alias, wanted)
             case SmokeTest() | ShiftTraffic() | OpenCanary() | HandOffToCodeDeploy():
                 progress.rollout = self._move_traffic(step, plan, progress)
+            case FinishCanary() as finish:
+                progress.rollout = self._traffic.finish(finish)
+                progress.version = progress.rollout.version
             case _:
                 self._lifecycle(step, name, progress)
 

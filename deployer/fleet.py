@@ -1,50 +1,41 @@
-"""Many functions from one deploy file: the one pipeline, run for each, in a bounded pool.
+"""Many functions from one deploy file: the one engine, run for each, in a bounded pool.
 
-Contract: ``run_fleet(fleet, inputs, env, io, connect, clock)`` validates the whole file
-first (``deploy_file``: nothing runs unless every function is valid), then:
-
-- ``command: list`` writes output ``functions`` (a JSON array, for ``strategy.matrix``)
-  and makes no AWS call;
-- ``only: NAME`` runs that one function exactly as a single-function run, with the
-  single-function outputs (one job of a matrix);
-- otherwise every function goes through ``pipeline.run`` in a pool of ``max-parallel``
-  threads, so rollouts bake at the same time. Each function logs with its name in front,
-  has its own AWS clients and call counts, and fails alone; with ``fail-fast`` the first
-  failure skips the functions not started and cancels the running ones (a rollout then
-  rolls back). SIGTERM cancels them all the same way. The functions share one session
-  per region, so a role is assumed once.
-
-It returns the exit code (2 if any function hit a bug, else 1 if any failed) and the
-results by function, which become output ``results``, the summary's table and ``--json``.
+Contract: ``run_functions(fleet, entries, io, connect, clock, work, after)`` runs
+``pipeline.run`` with ``work`` for every entry in a pool of ``max-parallel`` threads, so
+rollouts bake at the same time. Each function logs with its name in front (``FunctionLog``),
+has its own AWS clients and call counts, and fails alone: its problems are said on its own
+lines as it ends, and ``after`` (the pull-request comment) runs for it then. With
+``fail-fast`` the first failure skips the functions not started and cancels the running ones
+(a rollout then rolls back); SIGTERM cancels them all the same way. It returns one
+``FunctionRun`` per function, in the file's order; the command turns them into its report.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Generic, TypeVar
 
-import boto3
-
-from . import report
-from .aws import Services, open_session
-from .deploy_file import Entry, read_deploy_file
-from .errors import Cancelled, DeployError, Problem
+from .deploy_file import Entry
+from .errors import Cancelled, Problem
 from .github import Reporter
-from .pipeline import Connect, Ended, comment_on_pull_request, main, on_stop_signals, run, web_identity
+from .pipeline import Connect, Ended, Work, run
 from .rollout import Clock, SystemClock
-from .settings import FleetSettings, Settings
+from .settings import FleetSettings
+from .signals import on_stop_signals
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class FunctionRun:
+class FunctionRun(Generic[T]):
     name: str
-    ended: Ended
+    ended: Ended[T]
     seconds: float
     status: str  # the result's status, or failed | skipped | cancelled
 
@@ -134,86 +125,36 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-class _SharedConnect:
-    """One session per region for the whole fleet (one role assumed, one refresh), and
-    each function's clients made from it; sessions are not thread-safe, hence the lock."""
-
-    def __init__(self, io: Reporter) -> None:
-        self._io = io
-        self._lock = threading.Lock()
-        self._sessions: dict[str, boto3.session.Session] = {}
-
-    def __call__(self, settings: Settings, io: Reporter) -> Services:
-        with self._lock:
-            session = self._sessions.get(settings.region)
-            if session is None:
-                session = open_session(settings.region, web_identity(settings.credentials, self._io), self._io.mask, self._io.info)
-                self._sessions[settings.region] = session
-        return Services.on(session, settings.wait_timeout, io.info, lock=self._lock)
-
-
-def run_fleet(
+def run_functions(
     fleet: FleetSettings,
-    inputs: Mapping[str, str],
-    env: Mapping[str, str],
+    entries: list[Entry],
     io: Reporter,
-    connect: Connect | None = None,
-    clock: Clock | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Run the deploy file; the exit code and the results by function."""
-    try:
-        entries = read_deploy_file(fleet, inputs, env)
-    except DeployError as error:
-        for problem in error.problems:
-            io.error(problem)
-        io.summary(report.failure_markdown(error))
-        return 1, {}
-    for entry in entries:
-        for secret in entry.settings.secrets:
-            io.mask(secret)
-    if fleet.listing:
-        names = [entry.name for entry in entries]
-        io.outputs({"functions": report.json_text(names)})
-        io.summary(report.listing_markdown(fleet.display, names))
-        return 0, {"functions": names}
-    if fleet.only is not None:
-        (entry,) = entries
-        code, result = main(entry.inputs, env, io, connect or _SharedConnect(io), clock)
-        return code, {entry.name: report.result_entry(result)} if result else {}
-    runs = _run_all(fleet, entries, io, connect or _SharedConnect(io), clock or SystemClock())
-    results = {each.name: report.fleet_entry(each.ended.result, each.status, each.ended.problems, each.seconds) for each in runs}
-    if any(entry.settings.diff for entry in entries):  # command: diff, for every function of the file
-        from .commands import diff
-
-        for each in runs:
-            if each.ended.result is not None:
-                results[each.name]["difference"] = diff.as_json(diff.of(each.ended.result))
-    io.outputs({"results": report.json_text(results), "status": "deployed" if all(r.ended.code == 0 for r in runs) else "failed"})
-    io.summary(report.fleet_markdown(fleet.display, [(r.name, r.ended.result, r.status, r.seconds) for r in runs]))
-    codes = [each.ended.code for each in runs]
-    return (2 if 2 in codes else 1 if any(codes) else 0), results
-
-
-def _run_all(fleet: FleetSettings, entries: list[Entry], io: Reporter, connect: Connect, clock: Clock) -> list[FunctionRun]:
+    connect: Connect,
+    clock: Clock | None,
+    work: Work[T],
+    after: Callable[[Entry, Ended[T], Reporter], None] = lambda *_: None,
+) -> list[FunctionRun[T]]:
     stop = _Stop()
     lock = threading.Lock()
-    stoppable = _StoppableClock(clock, stop)
-    io.info(
-        f"deploying {len(entries)} functions from {fleet.display}, {fleet.max_parallel} at a time"
-        + (", fail-fast" if fleet.fail_fast else "")
-    )
+    stoppable = _StoppableClock(clock or SystemClock(), stop)
+    count = f"{len(entries)} function{'s' if len(entries) != 1 else ''}"
+    io.info(f"running {count} from {fleet.display}, {fleet.max_parallel} at a time" + (", fail-fast" if fleet.fail_fast else ""))
 
-    def one(entry: Entry) -> FunctionRun:
+    def one(entry: Entry) -> FunctionRun[T]:
         log = FunctionLog(io, entry.name, lock)
         if stop.event.is_set():
             log.info(f"skipped: {stop.reason}")
             return FunctionRun(entry.name, Ended(1, None, (Problem(f"skipped: {stop.reason}"),)), 0.0, "skipped")
         started = time.monotonic()
-        ended = run(entry.settings, log, connect, stoppable)
-        if ended.result is not None:
-            comment_on_pull_request(entry.settings, ended.result, log)
+        ended = run(entry.settings, log, connect, stoppable, work)
+        if ended.trace:
+            log.info(ended.trace)
+        for problem in ended.problems:
+            log.error(problem)
+        after(entry, ended, log)
         seconds = time.monotonic() - started
-        status = ended.result.status if ended.result else ("cancelled" if stop.event.is_set() else "failed")
+        value = ended.value
+        status = str(getattr(value, "status", "")) or ("cancelled" if stop.event.is_set() else "failed" if ended.code else "done")
         if ended.code and fleet.fail_fast:
             stop.set(f"fail-fast: function '{entry.name}' failed")
         log.info(f"{status} in {seconds:.1f}s")

@@ -11,9 +11,28 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from .schedule import Strategy, format_duration
+
+
+class Command(StrEnum):
+    """What a run does: the action's ``command`` input, the CLI's subcommand."""
+
+    DEPLOY = "deploy"
+    DIFF = "diff"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    CLEANUP = "cleanup"
+    LIST = "list"
+    STATUS = "status"
+    INIT = "init"
+    LOGS = "logs"
+    INVOKE = "invoke"
+    SCHEMA = "schema"
+    DEMO = "demo"
+
 
 # Written into an alias's description while it carries rollout weights, so a run that
 # finds weights left behind (a killed runner, a waiting canary) can say where they came from.
@@ -186,6 +205,7 @@ class Production:
     reserved_concurrency: int | None = None  # None: no reservation
     provisioned: Provisioned | None = None  # on this run's alias
     previous: AliasState | None = None  # the previous-alias, when one is named
+    rollback_to: AliasState | None = None  # command: rollback with to-version naming an alias (blue/green)
     code_signing: str | None = None  # the attached code-signing configuration ("" none); None when not read
 
 
@@ -220,6 +240,13 @@ class FunctionState:
 # --- plan steps --------------------------------------------------------------------
 
 
+class Action:
+    """What every plan step is: ``mutates`` says whether it changes the function or its aliases
+    (pruning, reusing a version and a smoke test do not: a plan of only those is "unchanged")."""
+
+    mutates: ClassVar[bool] = True
+
+
 @dataclass(frozen=True)
 class Change:
     """One configuration field that differs; never carries environment values."""
@@ -233,7 +260,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class CreateFunction:
+class CreateFunction(Action):
     params: Mapping[str, Any]  # CreateFunction parameters, without the zip
 
     def describe(self) -> str:
@@ -246,7 +273,7 @@ class CreateFunction:
 
 
 @dataclass(frozen=True)
-class UploadToS3:
+class UploadToS3(Action):
     """The package goes to S3 first (content-addressed: skipped when it is there already)."""
 
     bucket: str
@@ -257,7 +284,7 @@ class UploadToS3:
 
 
 @dataclass(frozen=True)
-class UpdateCode:
+class UpdateCode(Action):
     old_sha256: str
     new_sha256: str
     architecture: str | None  # set only when the architecture changes
@@ -268,7 +295,7 @@ class UpdateCode:
 
 
 @dataclass(frozen=True)
-class UpdateConfiguration:
+class UpdateConfiguration(Action):
     params: Mapping[str, Any]  # UpdateFunctionConfiguration parameters that differ
     changes: tuple[Change, ...]
 
@@ -277,7 +304,7 @@ class UpdateConfiguration:
 
 
 @dataclass(frozen=True)
-class TagFunction:
+class TagFunction(Action):
     tags: Mapping[str, str]
 
     def describe(self) -> str:
@@ -285,7 +312,7 @@ class TagFunction:
 
 
 @dataclass(frozen=True)
-class PublishVersion:
+class PublishVersion(Action):
     description: str
 
     def describe(self) -> str:
@@ -293,7 +320,8 @@ class PublishVersion:
 
 
 @dataclass(frozen=True)
-class ReuseVersion:
+class ReuseVersion(Action):
+    mutates: ClassVar[bool] = False
     version: str
 
     def describe(self) -> str:
@@ -301,7 +329,7 @@ class ReuseVersion:
 
 
 @dataclass(frozen=True)
-class SetReservedConcurrency:
+class SetReservedConcurrency(Action):
     wanted: int | None  # None removes the reservation
     current: int | None
 
@@ -312,7 +340,7 @@ class SetReservedConcurrency:
 
 
 @dataclass(frozen=True)
-class SetCodeSigning:
+class SetCodeSigning(Action):
     """Attach a code-signing configuration to the function, or detach it (``wanted`` "")."""
 
     wanted: str
@@ -325,7 +353,7 @@ class SetCodeSigning:
 
 
 @dataclass(frozen=True)
-class SetProvisionedConcurrency:
+class SetProvisionedConcurrency(Action):
     alias: str
     wanted: int  # 0 removes the config
     current: int | None
@@ -337,7 +365,7 @@ class SetProvisionedConcurrency:
 
 
 @dataclass(frozen=True)
-class PointPreviousAlias:
+class PointPreviousAlias(Action):
     """Blue/green: keep the version the main alias is leaving one alias away."""
 
     name: str
@@ -351,7 +379,7 @@ class PointPreviousAlias:
 
 
 @dataclass(frozen=True)
-class PointAlias:
+class PointAlias(Action):
     """Create the alias or move it; ``version`` None means the version this plan publishes."""
 
     name: str
@@ -369,8 +397,10 @@ class PointAlias:
 
 
 @dataclass(frozen=True)
-class SmokeTest:
+class SmokeTest(Action):
     """Invoke the target version directly before any traffic moves."""
+
+    mutates: ClassVar[bool] = False
 
     payload: str
     expect: Any
@@ -381,7 +411,7 @@ class SmokeTest:
 
 
 @dataclass(frozen=True)
-class ShiftTraffic:
+class ShiftTraffic(Action):
     """Move the alias from ``stable`` to the target in stages, under health gates."""
 
     name: str
@@ -397,7 +427,7 @@ class ShiftTraffic:
 
 
 @dataclass(frozen=True)
-class OpenCanary:
+class OpenCanary(Action):
     """Route ``weight`` to the target and stop; a later run promotes or rolls back."""
 
     name: str
@@ -412,7 +442,19 @@ class OpenCanary:
 
 
 @dataclass(frozen=True)
-class HandOffToCodeDeploy:
+class FinishCanary(Action):
+    """``promote`` or ``rollback``: the alias wholly on ``target``, its weights cleared."""
+
+    command: str  # promote | rollback
+    alias: AliasState
+    target: str
+
+    def describe(self) -> str:
+        return f"{self.command}: point alias {self.alias.name} wholly at version {self.target} and clear its weights"
+
+
+@dataclass(frozen=True)
+class HandOffToCodeDeploy(Action):
     name: str
     stable: str
     application: str
@@ -432,7 +474,7 @@ class HandOffToCodeDeploy:
 
 
 @dataclass(frozen=True)
-class EnsureFunctionUrl:
+class EnsureFunctionUrl(Action):
     """Create the alias's function URL, or change its auth type."""
 
     alias: str
@@ -451,7 +493,7 @@ class EnsureFunctionUrl:
 
 
 @dataclass(frozen=True)
-class GrantPublicUrl:
+class GrantPublicUrl(Action):
     alias: str
     statements: tuple[str, ...]  # which of PUBLIC_URL_STATEMENTS to add
 
@@ -460,7 +502,7 @@ class GrantPublicUrl:
 
 
 @dataclass(frozen=True)
-class RevokeUrlPermissions:
+class RevokeUrlPermissions(Action):
     alias: str
     statements: tuple[str, ...]
 
@@ -469,7 +511,7 @@ class RevokeUrlPermissions:
 
 
 @dataclass(frozen=True)
-class DeleteFunctionUrl:
+class DeleteFunctionUrl(Action):
     alias: str
 
     def describe(self) -> str:
@@ -477,7 +519,7 @@ class DeleteFunctionUrl:
 
 
 @dataclass(frozen=True)
-class DeleteAlias:
+class DeleteAlias(Action):
     name: str
     version: str
     description: str  # the alias is deleted only while its description is still this (re-checked just before)
@@ -487,9 +529,11 @@ class DeleteAlias:
 
 
 @dataclass(frozen=True)
-class PruneVersions:
+class PruneVersions(Action):
     """Delete versions beyond the newest ``keep`` that no alias references and that are older
     than ``grace``; re-checked at run time."""
+
+    mutates: ClassVar[bool] = False
 
     keep: int
     expected: tuple[str, ...]  # what the state read before the run suggests
@@ -503,17 +547,9 @@ class PruneVersions:
 
 Step = (
     UploadToS3 | CreateFunction | UpdateCode | UpdateConfiguration | TagFunction | PublishVersion | ReuseVersion | PointAlias
-    | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy
+    | SmokeTest | ShiftTraffic | OpenCanary | HandOffToCodeDeploy | FinishCanary
     | EnsureFunctionUrl | GrantPublicUrl | RevokeUrlPermissions | DeleteFunctionUrl | DeleteAlias | PruneVersions
     | SetReservedConcurrency | SetProvisionedConcurrency | PointPreviousAlias | SetCodeSigning
-)  # fmt: skip
-# Steps that change the function or its aliases. Pruning is housekeeping: a deploy that
-# only prunes old versions left the function "unchanged".
-MUTATING = (
-    UploadToS3, CreateFunction, UpdateCode, UpdateConfiguration, TagFunction, PublishVersion, PointAlias,
-    ShiftTraffic, OpenCanary, HandOffToCodeDeploy,
-    EnsureFunctionUrl, GrantPublicUrl, RevokeUrlPermissions, DeleteFunctionUrl, DeleteAlias,
-    SetReservedConcurrency, SetProvisionedConcurrency, PointPreviousAlias, SetCodeSigning,
 )  # fmt: skip
 
 
@@ -530,7 +566,7 @@ class Plan:
 
     @property
     def mutates(self) -> bool:
-        return any(isinstance(step, MUTATING) for step in self.steps)
+        return any(step.mutates for step in self.steps)
 
     @property
     def publishes(self) -> bool:

@@ -14,10 +14,13 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from urllib.parse import quote
 
 from . import __version__
+from .aws import WebIdentity
 from .errors import DeployError
+from .settings import OidcCredentials
 
 ATTEMPTS = 3
 PAUSE = 1.0
@@ -61,3 +64,17 @@ def fetch_id_token(request_url: str, request_token: str, audience: str) -> str:
     if not isinstance(value, str) or not value:
         raise DeployError.of("GitHub's OIDC token endpoint answered without a token", WHERE)
     return value
+
+
+def web_identity(oidc: OidcCredentials | None, mask: Callable[[str], None]) -> WebIdentity | None:
+    """``role-to-assume``: GitHub's OIDC token, fetched (and masked) whenever botocore needs a new one."""
+    if oidc is None:
+        return None
+    mask(oidc.request_token)
+
+    def token() -> str:
+        value = fetch_id_token(oidc.request_url, oidc.request_token, oidc.audience)
+        mask(value)
+        return value
+
+    return WebIdentity(oidc.role_arn, oidc.session_name, oidc.duration, token)

@@ -33,10 +33,12 @@ from .model import (
     TRACE_PREFIX,
     AliasState,
     Change,
+    Command,
     CreateFunction,
     DeleteAlias,
     DeleteFunctionUrl,
     EnsureFunctionUrl,
+    FinishCanary,
     FunctionConfig,
     FunctionState,
     GrantPublicUrl,
@@ -514,6 +516,48 @@ def _tag_steps(settings: Settings, state: FunctionState, written: bool) -> list[
     if written:
         tags.update(deploy_tags(settings.git))
     return [TagFunction(tags)] if state.latest is not None and any(state.tags.get(key) != value for key, value in tags.items()) else []
+
+
+def make_finish_plan(settings: Settings, state: FunctionState) -> Plan:
+    """``promote`` (the alias wholly on its canary version) or ``rollback`` (wholly on its stable
+    version, or on ``to-version``: a published version, or the version an alias such as
+    ``previous`` points at). Refused, with what to do, when there is nothing to finish."""
+    alias, command, rollout = state.alias, settings.command, settings.rollout
+    if state.latest is None or alias is None:
+        raise DeployError.about(
+            "alias",
+            f"cannot {command}: alias '{settings.alias}' of function '{settings.function_name}' does not exist",
+            "check function-name, alias and aws-region",
+        )
+    to_version = rollout.to_version
+    if rollout.to_alias is not None:
+        found = state.production.rollback_to
+        if found is None:
+            raise DeployError.about(
+                "to-version",
+                f"alias '{rollout.to_alias}' of function '{settings.function_name}' does not exist",
+                "deploy with previous-alias first, or give a version number",
+            )
+        to_version = found.version
+    if alias.canary is None and (command is Command.PROMOTE or to_version is None):
+        hint = "deploy with canary-weight first" if command is Command.PROMOTE else "give to-version to point the alias at a given version"
+        raise DeployError.about(
+            "command",
+            f"cannot {command}: no canary is in progress on alias '{alias.name}' (it points wholly at version {alias.version})",
+            hint,
+        )
+    if to_version is not None and to_version not in state.lifecycle.versions:
+        raise DeployError.about(
+            "to-version",
+            f"version {to_version} of function '{settings.function_name}' does not exist",
+            "give a published version number (see the function's Versions tab)",
+        )
+    canary = alias.canary[0] if alias.canary else alias.version
+    target = canary if command is Command.PROMOTE else (to_version or alias.version)
+    code = state.latest.code_sha256
+    return Plan(
+        settings.function_name, alias.name, (FinishCanary(str(command), alias, target),), code, code, (), alias.version, alias.version
+    )
 
 
 def make_cleanup_plan(settings: Settings, state: FunctionState, previews: Sequence[Preview]) -> Plan:

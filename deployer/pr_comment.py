@@ -18,8 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
-from .settings import CommentTarget
+from . import __version__, report
+from .github import Reporter
+from .model import Result
+from .settings import CommentTarget, Settings
 from .text import printable
 
 TIMEOUT = 10.0
@@ -125,3 +127,40 @@ def post_preview_comment(target: CommentTarget, body: str, marker: str) -> Poste
 
 def _others(marked: list[Any], identity: tuple[str, str]) -> tuple[str, ...]:
     return tuple(f"comment {c.get('id')} by {_author(c)[0] or 'an unknown user'}" for c in marked if _author(c) != identity)
+
+
+DIFF_COMMENT_TITLE = "What merging this would change in production"
+
+
+def comment_on_pull_request(
+    settings: Settings, result: Result | None, io: Reporter, diff_body: str = "", function: str = "", alias: str = ""
+) -> None:
+    """The pull request's preview comment (or, for ``command: diff``, ``diff_body``: the comment
+    saying what merging would change in ``function``'s ``alias``), another reporter beside the
+    summary. It never fails the deploy: what goes wrong is a warning that names the fix."""
+    if settings.comment_skipped:
+        io.notice(settings.comment_skipped)
+    target = settings.comment
+    if target is None or (not diff_body and (result is None or result.status == "planned")):
+        return
+    git = settings.git
+    run_url = f"{git.server_url}/{git.repository}/actions/runs/{git.run_id}" if git.server_url and git.run_id else ""
+    if diff_body or result is None:
+        marker = report.comment_marker(function, alias).replace("preview:", "diff:")
+        body = f"{diff_body}\n\n<sub>lambda-deploy{f', [run]({run_url})' if run_url else ''}</sub>\n{marker}"
+    else:
+        marker = report.comment_marker(result.plan.function_name, result.alias)
+        body = report.comment_markdown(result, git.sha, run_url)
+    try:
+        posted = post_preview_comment(target, body, marker)
+    except CommentError as error:
+        hint = (
+            "give the job 'permissions: pull-requests: write' (a pull request from a fork only gets a read-only token)"
+            if error.status in (401, 403, 404)
+            else "the deploy itself is done; the comment is tried again on the next run"
+        )
+        io.warning(f"could not comment on pull request #{target.number}: {error}. {hint}")
+        return
+    for other in posted.ignored:
+        io.info(f"{other} carries lambda-deploy's marker but was not written with this token: left alone")
+    io.info(f"preview comment {posted.done} on pull request #{target.number}")

@@ -26,7 +26,7 @@ from typing import Protocol
 from .aws import ActiveDeployment, CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
 from .errors import Cancelled, ConflictError, DeployError, GroupBusy, ProvisioningFailed, TransientError
 from .health import HealthGate, Verdict, judge_smoke
-from .model import TRACE_PREFIX, AliasState, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
+from .model import TRACE_PREFIX, AliasState, FinishCanary, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
 from .ownership import DESCRIPTION_MAX, TRACE_OWNER, marker_of
 from .schedule import Stage, format_duration
 
@@ -283,8 +283,9 @@ class Traffic:
         self._log(f"canary open: {step.weight:.0%} of alias {step.name} on version {target}; finish with command promote or rollback")
         return RolloutOutcome("canary", step.stable, step.stable, target, "", tuple(timeline.events))
 
-    def finish(self, alias: AliasState, target: str, command: str) -> RolloutOutcome:
+    def finish(self, step: FinishCanary) -> RolloutOutcome:
         """``promote`` or ``rollback``: the alias goes wholly to ``target``, weights cleared."""
+        alias, target, command = step.alias, step.target, step.command
         timeline = _Timeline(self._clock)
         self._aws.point_alias(self._context.function_name, alias.name, target, alias.revision_id, {}, _untraced(alias))
         canary = alias.canary[0] if alias.canary else ""

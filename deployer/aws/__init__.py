@@ -33,7 +33,7 @@ from .lambda_reads import Wants
 from .lambda_writes import configuration_holds, same_weights
 from .logs import LogEvent, LogsGateway
 from .s3 import TRANSFER, S3Gateway
-from .services import Services
+from .services import Connector, Services
 from .session import CallLog, LazyClient, WebIdentity, client_config, make_session, open_session
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "CallLog",
     "CloudWatchGateway",
     "CodeDeployGateway",
+    "Connector",
     "DeploymentGroup",
     "DeploymentStatus",
     "EcrGateway",

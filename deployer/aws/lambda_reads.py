@@ -44,6 +44,7 @@ class Wants:
     provisioned: bool = False  # the alias's provisioned concurrency
     previous: str | None = None  # the blue/green alias
     code_signing: bool = False  # the attached code-signing configuration (code-signing-config-arn)
+    rollback_to: str | None = None  # the alias a rollback goes back to (to-version: previous)
 
 
 def function_url_of(raw: Mapping[str, Any]) -> FunctionUrl:
@@ -87,6 +88,7 @@ class LambdaReads:
             provisioned=self.provisioned(function_name, alias) if wants.provisioned and current is not None else None,
             previous=self.get_alias(function_name, wants.previous) if wants.previous else None,
             code_signing=self.code_signing(function_name) if wants.code_signing else None,
+            rollback_to=self.get_alias(function_name, wants.rollback_to) if wants.rollback_to else None,
         )
         return FunctionState(
             latest=FunctionConfig.from_api(got["Configuration"]),

@@ -76,3 +76,26 @@ class Services:
             ecr=EcrGateway(later("ecr")),
             logs=LogsGateway(later("logs")),
         )
+
+
+class Connector:
+    """The one place AWS sessions and clients are made. A session per region and role, made on
+    first use and shared by every function of the run (one role assumed, one credential
+    refresh); each function gets its own clients from it, with its own log and call counts.
+    Sessions are not thread-safe, hence the lock."""
+
+    def __init__(self, log: Callable[[str], None] = lambda _: None, mask: Callable[[str], None] = lambda _: None) -> None:
+        self._log, self._mask = log, mask
+        self._lock = threading.Lock()
+        self._sessions: dict[tuple[str, str], boto3.session.Session] = {}
+
+    def services(
+        self, region: str, wait_timeout: float, identity: WebIdentity | None = None, log: Callable[[str], None] | None = None
+    ) -> Services:
+        key = (region, identity.role_arn if identity else "")
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = open_session(region, identity, self._mask, self._log)
+                self._sessions[key] = session
+        return Services.on(session, wait_timeout, log or self._log, lock=self._lock)

@@ -1,25 +1,39 @@
-"""``diff``: everything ``deploy`` would change, against the live function.
+"""``diff``: everything ``deploy`` would change, against the live function (the engine's plan, rendered).
 
-Contract: the difference is the planner's own output rendered in full, not a second
-comparison: ``deploy`` runs as a dry run (the same inputs, or a deploy file), and its plan's
-configuration changes (old → new, environment values never shown) and steps are listed. The
-code is compared too: its hash, and the files added, removed and changed between the package
-that would be deployed and the live one (downloaded through GetFunction's ``Code.Location``).
-``exit_code``: 0 when nothing differs, 3 when something does (1 is an error, as always).
+Contract: the difference is the planner's own output, not a second comparison: ``work``
+runs the engine up to its plan (``pipeline.prepare``: read, package, plan; nothing changes)
+and renders its configuration changes (old → new, environment values never shown) and its
+steps; the code is compared too: its hash, and the files added, removed and changed between
+the package that would be deployed and the live one (downloaded through GetFunction's
+``Code.Location``). Exit 0 when nothing differs, 3 when something does, 1 on an error. In the
+action, the summary shows it, and with ``comment`` on a pull request, a comment "What merging
+this would change in production".
 """
 
 from __future__ import annotations
 
 import io
+import urllib.error
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Result
+from ..aws import Services
+from ..deploy_file import read_deploy_file
+from ..errors import DeployError
+from ..fleet import run_functions
+from ..github import Reporter
+from ..model import Plan
+from ..pipeline import Ended, prepare
+from ..pipeline import run as run_one
+from ..pr_comment import DIFF_COMMENT_TITLE, comment_on_pull_request
+from ..rollout import Clock
+from ..settings import Settings, load_fleet_settings, load_settings
 from ..text import code_span, markdown_text
-
-DIFFERS = 3
+from .base import DIFFERS, DONE, Report, Request, Spec
+from .functions import connect_of, function_report, inputs_of, mask
+from .functions import exit_code as exit_code_of
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,7 @@ class Difference:
     steps: tuple[str, ...] = ()
     new_function: bool = False
     mutates: bool = False  # the plan has a step that changes the function or its aliases
+    previous_version: str = ""  # what the alias serves now
 
     @property
     def differs(self) -> bool:
@@ -66,16 +81,33 @@ def compare_files(live: bytes, wanted: bytes) -> Files:
 
 
 def live_package(location: str) -> bytes:
-    with urllib.request.urlopen(location, timeout=60) as answer:  # GetFunction's pre-signed URL
-        return bytes(answer.read())
+    """The live package, from GetFunction's pre-signed URL; what cannot be fetched is a DeployError."""
+    try:
+        with urllib.request.urlopen(location, timeout=60) as answer:  # AWS's pre-signed URL (or the sandbox's)
+            return bytes(answer.read())
+    except urllib.error.HTTPError as error:  # the body may be an HTML page: never shown
+        why = f"HTTP {error.code} {error.reason}"
+    except (OSError, ValueError) as error:
+        why = str(getattr(error, "reason", error))
+    raise DeployError.of(f"the live package could not be downloaded ({why}), so its files cannot be compared", "the function's code")
 
 
-def of(result: Result) -> Difference:
-    plan = result.plan
-    files = Files(*result.files)
+def work(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Difference:
+    """One function's difference: the engine's plan, and the files when the code differs."""
+    prepared = prepare(settings, services, io, clock)
+    plan, artifact = prepared.plan, prepared.artifact
+    files = Files()
+    if prepared.state.latest is not None and artifact is not None and artifact.zip_bytes and plan.code_before != plan.code_after:
+        location = services.lambda_.code_location(settings.function_name).get("Location")
+        if location:
+            files = compare_files(live_package(str(location)), artifact.zip_bytes)
+    return of(plan, files)
+
+
+def of(plan: Plan, files: Files = Files()) -> Difference:
     return Difference(
         function=plan.function_name,
-        alias=result.alias,
+        alias=plan.alias,
         configuration=tuple(change.describe() for change in plan.changes),
         code_before=plan.code_before,
         code_after=plan.code_after,
@@ -83,11 +115,65 @@ def of(result: Result) -> Difference:
         steps=tuple(step.describe() for step in plan.steps),
         new_function=not plan.code_before,
         mutates=plan.mutates,
+        previous_version=plan.previous_version,
     )
 
 
 def exit_code(difference: Difference) -> int:
-    return DIFFERS if difference.differs else 0
+    return DIFFERS if difference.differs else DONE
+
+
+def run(request: Request) -> Report:
+    inputs = inputs_of(request)
+    fleet = load_fleet_settings(inputs, request.env)
+    if fleet is None:
+        settings = load_settings(inputs, request.env)
+        mask(request.io, settings)
+        ended = run_one(settings, request.io, connect_of(request), request.clock, work)
+        if ended.value is None:
+            return function_report(Ended(ended.code, None, ended.problems, ended.trace))
+        return _report(settings, ended.value, request.io)
+    entries = read_deploy_file(fleet, inputs, request.env)
+    for entry in entries:
+        mask(request.io, entry.settings)
+    runs = run_functions(fleet, entries, request.io, connect_of(request), request.clock, work)
+    found = {each.name: each.ended.value for each in runs}
+    differences = [value for value in found.values() if value is not None]
+    code = exit_code_of([each.ended.code for each in runs]) or (DIFFERS if any(d.differs for d in differences) else DONE)
+    return Report(
+        code,
+        outputs={"changed": "true" if any(d.differs for d in differences) else "false"},
+        summary="\n\n".join(markdown(d) for d in differences),
+        payload={each.name: _entry(each.ended) for each in runs},
+        text="\n".join(text(d) for d in differences),
+    )
+
+
+def _entry(ended: Ended[Difference]) -> dict[str, Any]:
+    if ended.value is not None:
+        return as_json(ended.value)
+    return {"error": "; ".join(problem.render() for problem in ended.problems)}
+
+
+def _report(settings: Settings, difference: Difference, io: Reporter) -> Report:
+    comment_difference(settings, difference, io)
+    return Report(
+        exit_code(difference),
+        outputs={
+            "status": "planned",
+            "changed": "true" if difference.differs else "false",
+            "alias": difference.alias,
+            "code-sha256": difference.code_after,
+            "previous-version": difference.previous_version,
+        },
+        summary=markdown(difference),
+        payload=as_json(difference),
+        text=text(difference),
+    )
+
+
+def comment_difference(settings: Settings, difference: Difference, io: Reporter) -> None:
+    comment_on_pull_request(settings, None, io, markdown(difference, DIFF_COMMENT_TITLE), difference.function, difference.alias)
 
 
 def text(difference: Difference) -> str:
@@ -153,16 +239,8 @@ def as_json(difference: Difference) -> dict[str, Any]:
     }
 
 
-def from_json(data: dict[str, Any]) -> Difference:
-    files = data["files"]
-    return Difference(
-        function=data["function"],
-        alias=data["alias"],
-        configuration=tuple(data["configuration"]),
-        code_before=data["code"]["before"],
-        code_after=data["code"]["after"],
-        files=Files(tuple(files["added"]), tuple(files["removed"]), tuple(files["changed"])),
-        steps=tuple(data["steps"]),
-        new_function=bool(data["new_function"]),
-        mutates=bool(data["mutates"]),
-    )
+SPEC = Spec(
+    "show everything deploy would change against the live function (exit 0: nothing, 3: something, 1: an error)",
+    run,
+    in_action=True,
+)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,10 @@ from ..errors import DeployError
 from ..model import AliasState, FunctionState, FunctionUrl, Provisioned
 from ..ownership import marker_of
 from ..secrets import held_back
-from ..settings import INPUT_IDS
+from ..settings import INPUT_IDS, load_access
 from ..text import printable
+from .base import ACCESS, Flag, Report, Request, Spec
+from .functions import services_for
 
 DEPLOY_TAGS = "lambda-deploy:"  # the tags lambda-deploy writes itself: not the user's settings
 
@@ -192,3 +194,66 @@ def download_code(location: str, folder: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(archive.read(member))
     return len(members)
+
+
+def _writable_file(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise DeployError.of(f"{path} is a folder", "--output", "give the path of a file, for example deploy.yml")
+    if path.exists() and not force:
+        raise DeployError.of(f"{path} exists; init never overwrites a file unless asked", "--output", "give --force to overwrite it")
+
+
+def _empty_folder(path: Path, force: bool) -> None:
+    if path.exists() and not path.is_dir():
+        raise DeployError.of(f"{path} is a file, not a folder", "--download-code", "give a folder to unpack the live code into")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise DeployError.of(
+            f"{path} is not empty: the live code would be mixed with the files already there",
+            "--download-code",
+            "give an empty or new folder, or --force to write over the files (others are left as they are)",
+        )
+
+
+def run(request: Request) -> Report:
+    access = load_access(request.inputs, request.env)
+    flags, force = request.flags, bool(request.flags.get("force"))
+    output = Path(str(flags["output"])) if flags.get("output") else None
+    folder = Path(str(flags["download_code"])) if flags.get("download_code") else None
+    if output is not None:
+        _writable_file(output, force)  # before anything is read or downloaded
+    if folder is not None:
+        _empty_folder(folder, force)
+    adopted = adopt(services_for(request, access).lambda_, access.function_name)
+    if folder is not None:
+        location = adopted.code.get("Location")
+        if not location:
+            raise DeployError.of(
+                "the function is a container image: there is no package to download", "--download-code", "pull the image instead"
+            )
+        count = download_code(str(location), folder)
+        request.io.info(f"downloaded the live code: {count} files into {folder}")
+        adopted = replace(adopted, source=str(folder))
+    text = entry(adopted)
+    if output is None:
+        return Report(text=text.rstrip("\n"))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise DeployError.of(f"{output} could not be written: {error.strerror or error}", "--output") from None
+    request.io.info(f"wrote {output}: check it with `lambda-deploy list --config {output}`, then `lambda-deploy diff --config {output}`")
+    return Report()
+
+
+SPEC = Spec(
+    "read a function made elsewhere (the console) and write its deploy-file entry; never overwrites without --force",
+    run,
+    inputs=("function-name", *ACCESS),
+    flags=(
+        Flag("output", "write the deploy file to this path instead of stdout"),
+        Flag("download-code", "also fetch the live code (GetFunction's Code.Location) and unpack it into this folder, the entry's source"),
+        Flag("force", "overwrite --output, and write over the files in --download-code's folder", switch=True),
+    ),
+    json=False,
+    help={"function-name": "the function to adopt (name or ARN)"},
+)

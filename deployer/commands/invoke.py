@@ -15,7 +15,10 @@ from typing import Any
 
 from ..aws import Invocation, LambdaGateway
 from ..bounded import load_json
-from ..errors import DeployError
+from ..errors import DeployError, Problem
+from ..settings import load_access
+from .base import ACCESS, DONE, FAILED, Flag, Report, Request, Spec
+from .functions import services_for
 
 
 def read_payload(value: str) -> str:
@@ -55,3 +58,25 @@ def text(invocation: Invocation) -> str:
     if invocation.log_tail:
         lines += ["log tail:", invocation.log_tail.rstrip("\n")]
     return "\n".join(lines)
+
+
+def run(request: Request) -> Report:
+    access = load_access(request.inputs, request.env)
+    payload = read_payload(str(request.flags.get("payload") or "{}"))
+    called = invoke(services_for(request, access).lambda_, access.function_name, str(request.flags.get("qualifier") or ""), payload)
+    problems = (Problem(f"the function reported an error ({called.function_error})", f"function '{access.function_name}'"),)
+    return Report(
+        FAILED if called.function_error else DONE,
+        payload=as_json(called),
+        text=text(called),
+        problems=problems if called.function_error else (),
+    )
+
+
+SPEC = Spec(
+    "invoke the function once; print the response, the status, the version that ran and the log tail (exit 1 on a function error)",
+    run,
+    inputs=("function-name", *ACCESS),
+    flags=(Flag("qualifier", "a version or an alias (default: $LATEST)"), Flag("payload", "the event: JSON, or @FILE", "{}")),
+    help={"function-name": "the function to invoke (name or ARN)"},
+)

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..aws import LogEvent, LogsGateway
+from ..errors import DeployError
 from ..schedule import parse_duration
+from ..settings import load_access
+from .base import ACCESS, Flag, Report, Request, Spec
+from .functions import services_for
 
 _STREAM_VERSION = re.compile(r"\[(\$LATEST|\d+)\]")
 _DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*d\Z")
@@ -94,3 +99,54 @@ def line(event: LogEvent) -> str:
     moment = datetime.fromtimestamp(event.timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
     version = version_of(event)
     return f"{moment} {f'[{version}] ' if version else ''}{event.message.rstrip()}"
+
+
+def run(request: Request) -> Report:
+    access = load_access(request.inputs, request.env)
+    services = services_for(request, access)
+    flags = request.flags
+    config = services.lambda_.configuration(access.function_name)
+    group = str((config.raw.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{config.name}")
+    try:
+        start = parse_since(str(flags.get("since") or "10m"), datetime.now(UTC))
+    except ValueError as error:
+        raise DeployError.of(str(error), "--since") from None
+    versions: frozenset[str] = frozenset()
+    if flags.get("alias"):
+        alias = services.lambda_.get_alias(access.function_name, str(flags["alias"]))
+        if alias is None:
+            raise DeployError.of(f"alias '{flags['alias']}' of function '{access.function_name}' does not exist", "--alias")
+        versions = frozenset({alias.version, *alias.weights})
+    elif flags.get("version"):
+        versions = frozenset({str(flags["version"])})
+    query = Query(group, start, str(flags.get("filter") or ""), versions)
+    request.io.info(
+        f"log group {group}, since {start:%Y-%m-%d %H:%M:%S} UTC" + (f", versions {', '.join(sorted(versions))}" if versions else "")
+    )
+
+    def show(event: LogEvent) -> None:
+        request.out.write(line(event) + "\n")
+        request.out.flush()
+
+    if flags.get("follow"):
+        follow(services.logs, query, show, time.sleep)  # until Ctrl-C: a normal end (app.run)
+    else:
+        for event in read(services.logs, query):
+            show(event)
+    return Report()
+
+
+SPEC = Spec(
+    "print the function's CloudWatch Logs (its LoggingConfig's log group)",
+    run,
+    inputs=("function-name", *ACCESS),
+    flags=(
+        Flag("since", "how far back: 10m, 2h, 1d, or a timestamp (2026-11-30T14:00:00Z)", "10m"),
+        Flag("filter", "CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = \"ERROR\" }'"),
+        Flag("alias", "only the events of the version(s) this alias routes to"),
+        Flag("version", "only the events of this version"),
+        Flag("follow", "keep printing new events until Ctrl-C", switch=True),
+    ),
+    json=False,
+    help={"function-name": "the function whose logs to read (name or ARN)"},
+)

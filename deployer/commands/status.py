@@ -15,10 +15,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..aws import LambdaGateway
+from ..errors import DeployError
 from ..ownership import MARKER_PREFIX, marker_of
 from ..planner import prune_candidates
 from ..schedule import format_duration
+from ..settings import load_access
 from ..text import markdown_text
+from .base import ACCESS, Report, Request, Spec
+from .functions import services_for
 
 _COMMIT = re.compile(r"\bcommit ([0-9a-f]{7,40})\b")
 
@@ -127,3 +131,24 @@ def text(status: Status) -> str:
 
 def as_json(status: Status) -> dict[str, Any]:
     return asdict(status)
+
+
+def run(request: Request) -> Report:
+    if request.inputs.get("config", "").strip():
+        raise DeployError.about("command", "status reads one function, not a deploy file", "give function-name instead of config")
+    access = load_access(request.inputs, request.env)
+    read = read_status(services_for(request, access).lambda_, access.function_name, access.keep_versions, access.prune_grace)
+    return Report(summary=markdown(read), payload=as_json(read), text=text(read))
+
+
+SPEC = Spec(
+    "show the versions, aliases (versions, weights, owners), function URLs, provisioned concurrency, "
+    "and what keep-versions would delete today; it changes nothing",
+    run,
+    in_action=True,
+    inputs=("function-name", "keep-versions", "prune-grace", *ACCESS),
+    help={
+        "function-name": "the function to read (name or ARN)",
+        "keep-versions": "show which versions keep-versions N would delete today (nothing is deleted)",
+    },
+)

@@ -10,31 +10,33 @@ the first mutating call. Environment values never appear in a problem's text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError
 from ..limits import snapstart_problem
 from ..masking import values_to_mask
+from ..model import Command
 from ..naming import alias_from_ref, alias_problem, ref_from_env
 from ..ownership import Owner, describe_preview
 from .code import CodeSource, parse_cors, read_code
-from .context import CommentTarget, GitContext, OidcCredentials, _read_comment, _read_credentials, _read_owner, pull_request_number
+from .context import (
+    CommentTarget,
+    GitContext,
+    OidcCredentials,
+    _read_comment,
+    _read_credentials,
+    _read_owner,
+    local_branch,
+    pull_request_number,
+)
 from .fleet import FleetSettings, load_fleet_settings
 from .function import FunctionSettings, _read_function, environment_problems, parse_environment
 from .inputs import (
     _REGION,
     ALWAYS_EXCLUDED,
-    API_FIELDS,
     COMMANDS,
-    DEFAULT_PRUNE_GRACE,
-    DEFAULT_WAIT_TIMEOUT,
-    DEFAULTS,
-    ENGINES,
-    ENVIRONMENT_MODES,
-    FUNCTION_URLS,
-    INPUT_IDS,
     PLAIN_NAME_MAX,
     S3_PREFIX_MAX,
     _boolean,
@@ -46,6 +48,7 @@ from .inputs import (
     inputs_from_env,
 )
 from .rollout import RolloutSettings, _read_rollout
+from .table import API_FIELDS, DEFAULT_PRUNE_GRACE, DEFAULT_WAIT_TIMEOUT, DEFAULTS, ENGINES, ENVIRONMENT_MODES, FUNCTION_URLS, INPUT_IDS
 from .workspace import _read_requirements, _read_source
 
 
@@ -75,7 +78,6 @@ class Settings:
     code: CodeSource = field(default_factory=CodeSource)  # the package built from source, an image, or an S3 object
     url_cors: Mapping[str, Any] | None = None  # the function URL's Cors; None: leave it, {}: none
     url_invoke_mode: str | None = None  # BUFFERED | RESPONSE_STREAM; None: leave it
-    diff: bool = False  # command: diff (a dry run whose difference is shown in full)
 
     @property
     def alias_marker(self) -> str | None:
@@ -100,8 +102,13 @@ class Settings:
         return describe_preview(marker, self.git.sha, self.git.run_id, self.git.actor) if marker else None
 
     @property
-    def command(self) -> str:
+    def command(self) -> Command:
         return self.rollout.command
+
+    @property
+    def ships_code(self) -> bool:
+        """Whether this run packages (or locates) code: a deploy, and the diff that previews one."""
+        return self.command in (Command.DEPLOY, Command.DIFF)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -111,7 +118,7 @@ class Settings:
         return values_to_mask(self.function.environment, tokens)
 
 
-def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
+def _read_alias(reader: _Reader, env: Mapping[str, str], required: bool = True) -> str:
     given = reader.given("alias")
     if given is not None:
         problem = alias_problem(given)
@@ -120,7 +127,7 @@ def _read_alias(reader: _Reader, env: Mapping[str, str]) -> str:
         return given
     ref = ref_from_env(env)
     derived = alias_from_ref(ref)
-    if not derived:
+    if not derived and required:
         reader.fail(
             "alias",
             "is not given and cannot be derived from the git ref" + (f" '{ref}'" if ref else ""),
@@ -200,20 +207,19 @@ def load_access(inputs: Mapping[str, str], env: Mapping[str, str]) -> Access:
     return access
 
 
-def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings:
-    """Validate every input at once; raise ``DeployError`` listing all problems."""
+def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_alias: bool = True) -> Settings:
+    """Validate every input at once; raise ``DeployError`` listing all problems. Without
+    ``require_alias`` (``list``: it moves no alias) an alias that cannot be derived is "" """
     reader = _Reader(inputs)
     base = Path(env.get("GITHUB_WORKSPACE") or ".")
     git = GitContext.from_env(env)
     comment, comment_skipped = _read_comment(reader, env, git)
     rollout = _read_rollout(reader)
-    diff = rollout.command == "diff"
-    if diff:  # diff is deploy as a dry run, rendered in full
-        rollout = replace(rollout, command="deploy")
+    diff = rollout.command is Command.DIFF  # a deploy's plan, rendered: it changes nothing
     bucket = reader.api_text("s3-bucket")
     code = read_code(reader, bucket)
     # Only a deploy packages code, and only from source; promote, rollback and cleanup need no checkout.
-    packages = rollout.command == "deploy" and code.kind == "package"
+    packages = rollout.command in (Command.DEPLOY, Command.DIFF) and code.kind == "package"
     source = _read_source(reader, base) if packages else base / reader.raw("source")
     settings = Settings(
         function_name=_read_function_name(reader),
@@ -221,7 +227,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         exclude=tuple(_lines(reader.raw("exclude"))),
         requirements=_read_requirements(reader, base, source) if packages else None,
         function=_read_function(reader),
-        alias=_read_alias(reader, env),
+        alias=_read_alias(reader, env, require_alias),
         dry_run=diff or bool(reader.parse("dry-run", _boolean)),
         region=_read_region(reader, env),
         wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
@@ -240,12 +246,11 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Settings
         code=code,
         url_cors=reader.parse("function-url-cors", parse_cors),
         url_invoke_mode=reader.api_text("function-url-invoke-mode"),
-        diff=diff,
     )
     _check_production_combinations(reader, settings)
-    if settings.command == "list":
+    if settings.command is Command.LIST:
         reader.fail("command", "list only applies with config", "give the deploy file in config")
-    if settings.command == "status":
+    if settings.command is Command.STATUS:
         reader.fail("command", "status reads one function, not a deploy file", "give function-name instead of config")
     if reader.problems:
         raise DeployError(*reader.problems)
@@ -275,6 +280,7 @@ __all__ = [
     "load_access",
     "load_fleet_settings",
     "load_settings",
+    "local_branch",
     "parse_environment",
     "pull_request_number",
 ]

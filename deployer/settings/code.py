@@ -16,7 +16,8 @@ from typing import Any
 from ..images import ECR_IMAGE
 from ..limits import api_field
 from ..surface import REMOVE, member_shape
-from .inputs import DEFAULTS, _lines, _Reader
+from .inputs import _lines, _Reader
+from .table import DEFAULTS
 
 CORS_KEYS: Mapping[str, str] = {
     "allow-origins": "AllowOrigins",

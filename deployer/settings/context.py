@@ -121,3 +121,19 @@ def pull_request_number(event_path: str) -> int | None:
         return None
     number = (event.get("pull_request") or {}).get("number") or event.get("number")
     return number if isinstance(number, int) and number > 0 else None
+
+
+def local_branch(start: Path) -> str:
+    """The branch checked out in the git working tree at or above ``start`` (its ``.git/HEAD``),
+    as the runner would give it in GITHUB_REF_NAME; "" when there is none (or HEAD is detached)."""
+    for folder in (start, *start.parents):
+        git = folder / ".git"
+        try:
+            if git.is_file():  # a worktree: "gitdir: <path>"
+                git = (folder / git.read_text(encoding="utf-8").removeprefix("gitdir:").strip()).resolve()
+            if git.is_dir():
+                head = (git / "HEAD").read_text(encoding="utf-8").strip()
+                return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else ""
+        except (OSError, UnicodeDecodeError):
+            return ""
+    return ""

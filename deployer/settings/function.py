@@ -11,12 +11,12 @@ from typing import Any
 
 from .. import environment, surface
 from .inputs import (
-    ENVIRONMENT_MODES,
     REMOVE,
     _choice,
     _key_value_lines,
     _Reader,
 )
+from .table import ENVIRONMENT_MODES
 
 
 @dataclass(frozen=True)

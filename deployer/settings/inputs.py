@@ -1,5 +1,5 @@
-"""The action's inputs as data (ids, defaults, API members, examples) and the reader that
-validates them one by one, collecting every problem instead of stopping at the first."""
+"""The reader that validates the action's inputs one by one, collecting every problem instead
+of stopping at the first; what each input is comes from the table (``settings.table``)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from ..bounded import load_json
 from ..errors import Problem
 from ..limits import ApiField, api_field
 from ..schedule import parse_duration, parse_weight
+from .table import (
+    ACTION_COMMANDS,
+    API_FIELDS,
+    DEFAULTS,
+    EXAMPLES,
+    UNITS,
+)
+
+COMMANDS = ACTION_COMMANDS
 
 T = TypeVar("T")
 
 
-ENVIRONMENT_MODES = ("merge", "replace")
-
-
 ALWAYS_EXCLUDED = (".git/", "__pycache__/", "*.pyc")
-
-
-DEFAULT_WAIT_TIMEOUT = 300
-
-
-DEFAULT_PRUNE_GRACE = 3600.0
 
 
 PLAIN_NAME_MAX = 64
@@ -51,170 +51,10 @@ _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
 
 
-# Defaults as action.yml declares them; a test keeps the two in step.
-DEFAULTS: Mapping[str, str] = {
-    "source": ".",
-    "environment-mode": "merge",
-    "dry-run": "false",
-    "wait-timeout": str(DEFAULT_WAIT_TIMEOUT),
-    "strategy": "all-at-once",
-    "command": "deploy",
-    "min-invocations": "20",
-    "health-interval": "10",
-    "engine": "native",
-    "function-url": "none",
-    "keep-versions": "0",
-    "audience": "sts.amazonaws.com",
-    "comment": "false",
-    "s3-key-prefix": "lambda-deploy/",
-    "max-parallel": "4",
-    "fail-fast": "false",
-    "prune-grace": "1h",
-}
-
-
-COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list", "diff", "status")
-
-
-FUNCTION_URLS = ("none", "aws-iam", "public")
-
-
 DEFAULT_ROLE_DURATION = 3600
 
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
-
-
-ENGINES = ("native", "codedeploy")
-
-
-# Every input id the action accepts, in the order the README documents them.
-INPUT_IDS = (
-    "function-name",
-    "source",
-    "exclude",
-    "requirements",
-    "handler",
-    "runtime",
-    "role",
-    "architecture",
-    "memory",
-    "timeout",
-    "description",
-    "layers",
-    "environment",
-    "environment-mode",
-    "tags",
-    "alias",
-    "dry-run",
-    "aws-region",
-    "wait-timeout",
-    "strategy",
-    "canary-weight",
-    "command",
-    "to-version",
-    "alarms",
-    "max-error-rate",
-    "min-invocations",
-    "health-interval",
-    "smoke-payload",
-    "smoke-expect",
-    "engine",
-    "codedeploy-application",
-    "codedeploy-group",
-    "before-traffic-hook",
-    "after-traffic-hook",
-    "function-url",
-    "keep-versions",
-    "prune-grace",
-    "role-to-assume",
-    "role-session-name",
-    "role-duration-seconds",
-    "audience",
-    "github-token",
-    "comment",
-    "provisioned-concurrency",
-    "reserved-concurrency",
-    "snapstart",
-    "s3-bucket",
-    "s3-key-prefix",
-    "config",
-    "only",
-    "max-parallel",
-    "fail-fast",
-    "previous-alias",
-    # The configuration surface (deployer.surface) and the code's other sources:
-    "package-type",
-    "image-uri",
-    "image-entrypoint",
-    "image-command",
-    "image-working-directory",
-    "subnet-ids",
-    "security-group-ids",
-    "ipv6-dual-stack",
-    "dead-letter-target",
-    "tracing",
-    "kms-key-arn",
-    "ephemeral-storage",
-    "file-systems",
-    "log-format",
-    "application-log-level",
-    "system-log-level",
-    "log-group",
-    "code-signing-config-arn",
-    "s3-key",
-    "s3-object-version",
-    "function-url-cors",
-    "function-url-invoke-mode",
-    "capacity-provider-arn",
-    "capacity-provider-concurrency",
-    "capacity-provider-memory-per-vcpu",
-    "durable-retention-days",
-    "durable-execution-timeout",
-    "tenant-isolation-mode",
-)
-
-
-# Inputs that reach an AWS API as they are: each value is checked against that member's
-# length, range, pattern and allowed values in botocore's service model. List inputs
-# (layers, alarms) are checked line by line.
-API_FIELDS: Mapping[str, tuple[str, str]] = {
-    "function-name": ("lambda", "FunctionName"),
-    "alias": ("lambda", "Alias"),
-    "to-version": ("lambda", "Version"),
-    "alarms": ("cloudwatch", "AlarmName"),
-    "codedeploy-application": ("codedeploy", "ApplicationName"),
-    "codedeploy-group": ("codedeploy", "DeploymentGroupName"),
-    "before-traffic-hook": ("lambda", "FunctionName"),
-    "after-traffic-hook": ("lambda", "FunctionName"),
-    "role-to-assume": ("sts", "arnType"),
-    "role-session-name": ("sts", "roleSessionNameType"),
-    "role-duration-seconds": ("sts", "roleDurationSecondsType"),
-    "reserved-concurrency": ("lambda", "ReservedConcurrentExecutions"),
-    "previous-alias": ("lambda", "Alias"),
-    "s3-bucket": ("lambda", "S3Bucket"),
-    "s3-key": ("lambda", "S3Key"),
-    "s3-object-version": ("lambda", "S3ObjectVersion"),
-    "package-type": ("lambda", "PackageType"),
-    "code-signing-config-arn": ("lambda", "CodeSigningConfigArn"),
-    "function-url-invoke-mode": ("lambda", "InvokeMode"),
-}
-
-
-UNITS = {"role-duration-seconds": "seconds"}
-
-
-EXAMPLES = {
-    "function-name": "orders-api, or arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
-    "to-version": "41",
-    "before-traffic-hook": "CodeDeployHook_orders_api_pretraffic",
-    "after-traffic-hook": "CodeDeployHook_orders_api_posttraffic",
-    "role-to-assume": "arn:aws:iam::123456789012:role/github-deploy",
-    "role-session-name": "deploy-orders-4242",
-    "s3-bucket": "my-deploy-artifacts",
-    "s3-key": "builds/orders-api/4f2c1e9.zip",
-    "code-signing-config-arn": "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0",
-}
 
 
 class _Reader:

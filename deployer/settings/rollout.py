@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..model import Command
 from ..naming import alias_problem
 from ..schedule import ALL_AT_ONCE, Strategy, parse_canary_weight, parse_strategy
 from .inputs import (
     COMMANDS,
-    ENGINES,
     MAX_DEPLOYMENT_ALARMS,
     MAX_PROVISIONED,
     _choice,
@@ -21,13 +21,14 @@ from .inputs import (
     _Reader,
     _seconds_between,
 )
+from .table import ENGINES
 
 
 @dataclass(frozen=True)
 class RolloutSettings:
     """How traffic moves to the new version, and what proves it healthy."""
 
-    command: str = "deploy"
+    command: Command = Command.DEPLOY
     strategy: Strategy = ALL_AT_ONCE
     canary_weight: float | None = None  # one-shot canary: shift this share, then stop
     to_version: str | None = None
@@ -51,7 +52,7 @@ def _read_rollout(reader: _Reader) -> RolloutSettings:
     strategy = reader.parse("strategy", parse_strategy) or ALL_AT_ONCE
     to_version, to_alias = _read_rollback_target(reader)
     rollout = RolloutSettings(
-        command=reader.parse("command", _choice(COMMANDS)) or "deploy",
+        command=Command(reader.parse("command", _choice(COMMANDS)) or Command.DEPLOY),
         strategy=strategy,
         canary_weight=reader.parse("canary-weight", parse_canary_weight),
         to_version=to_version,
@@ -99,7 +100,7 @@ def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> No
             "cannot be combined with a gradual strategy",
             "use canary-weight for a manually promoted canary, or strategy, not both",
         )
-    if (rollout.to_version or rollout.to_alias) is not None and rollout.command != "rollback":
+    if (rollout.to_version or rollout.to_alias) is not None and rollout.command is not Command.ROLLBACK:
         reader.fail("to-version", f"only applies to command: rollback (the command is {rollout.command})")
     if rollout.smoke_expect is not None and rollout.smoke_payload is None:
         reader.fail("smoke-expect", "needs smoke-payload", "give the event to invoke the new version with")

@@ -154,11 +154,12 @@ def test_the_action_writes_diff_and_status_to_the_summary(sandbox: Sandbox, cons
 
 
 def test_operator_help_comes_from_one_place() -> None:
-    from deployer.commands import OPERATOR
+    from deployer.commands import COMMANDS
+    from deployer.model import Command
 
     done = subprocess.run([sys.executable, "-m", "deployer", "logs", "--help"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0
-    for flag in OPERATOR["logs"].flags:
+    for flag in COMMANDS[Command.LOGS].flags:
         assert f"--{flag.name}" in done.stdout
     assert "Name or ARN of the Lambda function" in done.stdout or "function" in done.stdout
 

@@ -26,14 +26,16 @@ import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
+from deployer.app import deliver
 from deployer.aws import RETRY_ATTEMPTS, Services
+from deployer.commands.functions import function_report
 from deployer.github import ConsoleIO, Reporter
 from deployer.model import Result
 from deployer.package import build_artifact
-from deployer.pipeline import main
+from deployer.pipeline import run as run_one
 from deployer.sandbox import REGION, Sandbox
 from deployer.sandbox.network import FAULTS
-from deployer.settings import Settings
+from deployer.settings import Settings, load_settings
 from tests.conftest import create_alarm
 from tests.fakes import FakeClock
 
@@ -87,8 +89,10 @@ class Scenario:
         out = io.StringIO()
         env = {"GITHUB_WORKSPACE": str(self.workspace), "AWS_REGION": REGION, "GITHUB_RUN_ID": "9"}
         inputs = {"function-name": "orders", "source": "app", "alias": "live", **self.inputs, **extra}
-        code, result = main(inputs, env, ConsoleIO(out), connect=connect, clock=clock)
-        return Run(code, out.getvalue(), result)
+        io_ = ConsoleIO(out)
+        ended = run_one(load_settings(inputs, env), io_, connect, clock)
+        deliver(function_report(ended), io_)  # the problems said as the action says them
+        return Run(ended.code, out.getvalue(), ended.value)
 
     def prepare(self) -> None:
         """A fresh account: version 1 live, alarm OK, version 2's code in the workspace."""

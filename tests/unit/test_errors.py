@@ -117,7 +117,7 @@ def test_an_interrupted_traffic_step_points_at_the_alias() -> None:
     assert "the error above says where the alias is" in interruption(plan, 2, "2").hint
 
 
-@pytest.mark.parametrize("where", ["deployer.app.load_fleet_settings", "deployer.pipeline.load_settings"])
+@pytest.mark.parametrize("where", ["deployer.commands.functions.load_fleet_settings", "deployer.commands.functions.load_settings"])
 def test_a_bug_while_reading_the_inputs_exits_2_and_says_so(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Exit code 2 means a bug, with its traceback folded away, at every stage: reading the
     inputs included, before any AWS client exists."""
