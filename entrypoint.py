@@ -12,9 +12,11 @@ import sys
 
 
 def run() -> int:
-    from deployer.app import main
-    from deployer.github import ActionsIO
-    from deployer.settings import inputs_from_env
+    # Imported here, not at the top: the package is found only once __main__ has put this
+    # folder on sys.path, and importing this module must do nothing (no side effects).
+    from deployer.app import main  # noqa: PLC0415
+    from deployer.github import ActionsIO  # noqa: PLC0415
+    from deployer.settings import inputs_from_env  # noqa: PLC0415
 
     env = dict(os.environ)
     code, _ = main(inputs_from_env(env), env, ActionsIO(env))

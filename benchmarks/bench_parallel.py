@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import boto3
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,8 +42,6 @@ def main() -> int:
     parser.add_argument("--in-progress-reads", type=int, default=2, help="reads a change stays InProgress")
     args = parser.parse_args()
     with Sandbox(in_progress_reads=args.in_progress_reads) as sandbox, tempfile.TemporaryDirectory(prefix="lambda-deploy-many-") as scratch:
-        import boto3
-
         env = sandbox.env()
         iam = boto3.client("iam", region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
                            aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip

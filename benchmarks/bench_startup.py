@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import boto3
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -51,7 +53,6 @@ def main() -> int:
         workspace = Path(scratch) / "workspace"
         (workspace / "app").mkdir(parents=True)
         (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 'ok'\n")
-        import boto3
 
         role = boto3.client("iam", region_name="us-east-1", **_sandbox(sandbox)).create_role(RoleName="r", AssumeRolePolicyDocument="{}")
         inputs = {

@@ -46,6 +46,8 @@ def run(
         done = Report(FAILED, summary=report.failure_markdown(error), problems=error.problems)
     except KeyboardInterrupt:  # logs --follow ends on Ctrl-C: a normal end, not a failure
         done = Report(DONE)
+    except BrokenPipeError:  # the terminal's reader went away (| head): nothing can be said; __main__ ends quietly
+        raise
     except Exception:  # noqa: BLE001 - the last line of defence, whatever stage it was: a bug, reported as one
         ended: Ended[Any] = bug()
         done = Report(BUG, problems=ended.problems, trace=ended.trace)

@@ -17,15 +17,19 @@ is 0.2 s in the sandbox), so each takes seconds.
 
 from __future__ import annotations
 
+import io as bytes_io
 import os
 import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+
+import boto3
 
 from .app import run
 from .github import ConsoleIO
@@ -74,7 +78,6 @@ def _isolate(sandbox: Sandbox) -> None:
 
 
 def _create_role() -> str:
-    import boto3
 
     iam = boto3.client("iam", region_name=os.environ["AWS_REGION"])
     role = iam.create_role(RoleName="lambda-deploy-demo", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
@@ -86,10 +89,6 @@ CODEDEPLOY_APP, CODEDEPLOY_GROUP, HOOK = "lambda-deploy-demo", "live", "CodeDepl
 
 def _create_codedeploy(role: str) -> str:
     """A CodeDeploy application and deployment group for Lambda, and a pre-traffic hook; the hook's name."""
-    import io as bytes_io
-    import zipfile
-
-    import boto3
 
     region = os.environ["AWS_REGION"]
     codedeploy = boto3.client("codedeploy", region_name=region)
@@ -110,7 +109,6 @@ def _create_codedeploy(role: str) -> str:
 
 
 def _set_alarm(state: str) -> Callable[[], None]:
-    import boto3
 
     cloudwatch = boto3.client("cloudwatch", region_name=os.environ["AWS_REGION"])
     if state == "create":

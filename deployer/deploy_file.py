@@ -30,8 +30,9 @@ import yaml
 from . import surface
 from .bounded import MAX_DEPLOY_FILE_BYTES, TooComplex, load_yaml
 from .contract import declared_inputs
-from .errors import DeployError, Problem
+from .errors import DeployError, InputError, Problem
 from .limits import api_field
+from .model import Command
 from .settings import DEFAULTS, FleetSettings, Settings, load_settings
 from .settings.table import BY_ID, FILE_KEYS, INPUTS
 
@@ -186,7 +187,7 @@ def _label(path: Path_, names: Mapping[int, str]) -> str:
 
 
 def _schema_problems(document: Any, lines: _Lines, display: str, names: Mapping[int, str]) -> Iterator[Problem]:
-    import jsonschema  # imported when a deploy file is read: single-function runs start faster without it
+    import jsonschema  # noqa: PLC0415 - loaded when a deploy file is read: single-function runs start faster without it
 
     validator = jsonschema.Draft202012Validator(schema())
     for found in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -241,7 +242,7 @@ def _given(direct: Mapping[str, str]) -> dict[str, str]:
     """Inputs given to the action itself: not empty and not just action.yml's default.
     ``command: list`` is the fleet's own; the other commands apply to every function."""
     given = {k: v for k, v in direct.items() if v.strip() and v != DEFAULTS.get(k) and "${{" not in v}
-    if given.get("command") == "list":
+    if given.get("command") == Command.LIST:
         del given["command"]
     return given
 
@@ -252,7 +253,7 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
     try:
         size = fleet.config.stat().st_size
         if size > MAX_DEPLOY_FILE_BYTES:
-            raise DeployError(
+            raise InputError(
                 Problem(
                     f"is {size:,} bytes; a deploy file may have {MAX_DEPLOY_FILE_BYTES:,}",
                     "the deploy file",
@@ -265,20 +266,20 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
         document = load_yaml(text)  # bounded: no aliases, no deep nesting, before any tree is built
         lines = _Lines(text)
     except TooComplex as error:
-        raise DeployError(Problem(str(error), "the deploy file", "", display, error.line)) from None
+        raise InputError(Problem(str(error), "the deploy file", "", display, error.line)) from None
     except UnicodeDecodeError as error:
-        raise DeployError(Problem(f"is not UTF-8 text ({error.reason})", "the deploy file", "", display, 1)) from None
+        raise InputError(Problem(f"is not UTF-8 text ({error.reason})", "the deploy file", "", display, 1)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         what = f"is not valid YAML: {getattr(error, 'problem', error)}"
-        raise DeployError(Problem(what, "the deploy file", "", display, line)) from None
+        raise InputError(Problem(what, "the deploy file", "", display, line)) from None
     functions = document.get("functions") if isinstance(document, dict) else None
     names = {i: str(f.get("function-name")) for i, f in enumerate(functions or []) if isinstance(f, dict) and f.get("function-name")}
     problems = list(_schema_problems(document, lines, display, names))
     problems += [Problem(f"'{path[-1]}' is given twice", _label(path[:-1], names), "", display, line) for path, line in lines.duplicates]
     if problems:
-        raise DeployError(*problems)
+        raise InputError(*problems)
     assert isinstance(document, dict) and isinstance(functions, list)  # the schema says so
     seen: dict[str, int] = {}
     for index, name in names.items():
@@ -303,7 +304,7 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
     if fleet.only is not None and fleet.only not in seen:
         problems.append(Problem(f"'{fleet.only}' is not a function of {display}", hint="the file has: " + ", ".join(seen), input="only"))
     if problems:
-        raise DeployError(*problems)
+        raise InputError(*problems)
     return [entry for entry in entries if fleet.only in (None, entry.name)]
 
 
@@ -319,4 +320,4 @@ def _locate(
         where, path = f"defaults, key '{key}' (for function '{name}')", ("defaults", key)
     else:
         where, path = f"function '{name}'" + (f", {problem.place}" if problem.place else ""), ("functions", index)
-    return Problem(problem.what, where, problem.hint, display, lines.of(path), problem.input)
+    return Problem(problem.what, where, problem.hint, display, lines.of(path), problem.input, problem.terminal_hint)

@@ -25,14 +25,18 @@ class Problem:
     file: str = ""
     line: int = 0
     input: str = ""  # the action input (deploy-file key, CLI flag) it is about, when it is about one
+    terminal_hint: str = ""  # the hint for someone at a terminal, when it differs from a workflow's
+
+    def render(self, terminal: bool = False) -> str:
+        """One line; at a terminal an input is named by its flag and the terminal's hint is given."""
+        hint = self.terminal_hint if terminal and self.terminal_hint else self.hint
+        place = f"--{self.input}" if terminal and self.input and not self.where else self.place
+        text = f"{place}: {self.what}" if place else self.what
+        return f"{text}. {hint}" if hint else text
 
     @property
     def place(self) -> str:
         return self.where or (f"input '{self.input}'" if self.input else "")
-
-    def render(self) -> str:
-        text = f"{self.place}: {self.what}" if self.place else self.what
-        return f"{text}. {self.hint}" if self.hint else text
 
 
 class DeployError(Exception):
@@ -52,6 +56,15 @@ class DeployError(Exception):
     def about(cls, input_id: str, what: str, hint: str = "") -> Self:
         """A problem with one input: the deploy file points at its key, the CLI names its flag."""
         return cls(Problem(what, hint=hint, input=input_id))
+
+
+class InputError(DeployError):
+    """What was given is wrong (an input, the deploy file, a CLI flag): found before any AWS call."""
+
+
+class RefusedError(DeployError):
+    """AWS refused who we are or what we asked (access denied, bad or missing credentials):
+    trying again cannot help; the role or the credentials must change."""
 
 
 class ConflictError(DeployError):

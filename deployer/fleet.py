@@ -28,6 +28,7 @@ from .pipeline import Connect, Ended, Work, run
 from .rollout import Clock, SystemClock
 from .settings import FleetSettings
 from .signals import on_stop_signals
+from .text import counted
 
 T = TypeVar("T")
 
@@ -137,8 +138,8 @@ def run_functions(
     stop = _Stop()
     lock = threading.Lock()
     stoppable = _StoppableClock(clock or SystemClock(), stop)
-    count = f"{len(entries)} function{'s' if len(entries) != 1 else ''}"
-    io.info(f"running {count} from {fleet.display}, {fleet.max_parallel} at a time" + (", fail-fast" if fleet.fail_fast else ""))
+    fail_fast = ", fail-fast" if fleet.fail_fast else ""
+    io.info(f"running {counted(len(entries), 'function')} from {fleet.display}, {fleet.max_parallel} at a time{fail_fast}")
 
     def one(entry: Entry) -> FunctionRun[T]:
         log = FunctionLog(io, entry.name, lock)

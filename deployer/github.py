@@ -18,7 +18,9 @@ token, GitHub's documented way to echo untrusted output.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -154,12 +156,15 @@ class ConsoleIO:
         self._show_summary = show_summary
         self._masked: list[str] = []
 
-    def _print(self, text: str) -> None:
+    def _clean(self, text: str) -> str:
         for secret in self._masked:
             text = text.replace(secret, "***")
         # The console may itself be a workflow step's log (the CLI run from a `run:` step),
         # or a terminal that would obey control characters.
-        self._out.write(inert(printable(text)) + "\n")
+        return inert(printable(text))
+
+    def _print(self, text: str) -> None:
+        self._out.write(self._clean(text) + "\n")
         self._out.flush()
 
     def mask(self, value: str) -> None:
@@ -181,11 +186,20 @@ class ConsoleIO:
 
     def error(self, problem: Problem) -> None:
         at = f"{problem.file}:{problem.line}: " if problem.file else ""
-        self._print(f"error: {at}{problem.render()}")
+        self._print(f"error: {at}{problem.render(terminal=True)}")
 
     def outputs(self, values: Mapping[str, str]) -> None:
         return None  # the summary and --json carry the same facts on the console
 
     def summary(self, markdown: str) -> None:
-        if self._show_summary:
-            self._print("\n" + markdown)
+        """The summary as terminal text (tables, colour on a colour terminal), never Markdown source."""
+        if not self._show_summary:
+            return
+        from .terminal import TERMINAL_WIDTH, render  # noqa: PLC0415 - rich loads for a terminal's summary only: the action never needs it
+
+        tty = self._out.isatty()
+        colour = tty and "NO_COLOR" not in os.environ
+        width = shutil.get_terminal_size((TERMINAL_WIDTH, 24)).columns if tty else TERMINAL_WIDTH
+        # Cleaned before it is drawn: the colour rich adds is the only control text written.
+        self._out.write("\n" + inert(render(self._clean(markdown), width, colour)) + "\n")
+        self._out.flush()

@@ -445,7 +445,7 @@ class OpenCanary(Action):
 class FinishCanary(Action):
     """``promote`` or ``rollback``: the alias wholly on ``target``, its weights cleared."""
 
-    command: str  # promote | rollback
+    command: Command  # PROMOTE or ROLLBACK
     alias: AliasState
     target: str
 

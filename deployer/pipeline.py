@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from .aws import Connector, Services, Wants, remember_secrets
@@ -31,10 +31,11 @@ from .github import Reporter
 from .health import HealthGate
 from .images import pinned
 from .limits import DIRECT_UPLOAD_BYTES, MB, UNZIPPED_BYTES
+from .livecode import compare_files, live_package
 from .model import Command, DeleteAlias, FunctionState, Plan, Result
 from .oidc import web_identity
 from .package import Artifact, build_artifact, located
-from .planner import make_cleanup_plan, make_finish_plan, make_plan, routes_by_weight
+from .planner import TAG_PREFIX, make_cleanup_plan, make_finish_plan, make_plan, routes_by_weight
 from .preflight import preflight
 from .previews import claim_preview_alias, previews_to_remove
 from .rollout import Clock, RolloutContext, SystemClock, Traffic
@@ -160,6 +161,8 @@ def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock |
         state = read_state(settings, services, io)
     if deploying and artifact is None:
         artifact = _package(settings, state, stages, io) if settings.code.kind == "package" else _locate(settings, services, stages, io)
+    if artifact is not None and _same_files_as_adopted(settings, state, artifact, services, io):
+        artifact = replace(artifact, sha256=state.latest.code_sha256 if state.latest else artifact.sha256)
     with stages.stage("Plan"):
         match settings.command:
             case Command.PROMOTE | Command.ROLLBACK:
@@ -187,6 +190,29 @@ def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | 
         outcome = executor.run(plan)
         _report_lifecycle(settings, plan, outcome, io)
     return _result(settings, prepared, outcome, services)
+
+
+def _same_files_as_adopted(settings: Settings, state: FunctionState, artifact: Artifact, services: Services, io: Reporter) -> bool:
+    """True when a function lambda-deploy has never deployed (no tag of ours) runs this package's
+    very files in other zip bytes (a console upload, ``init --download-code``): its code is then
+    left as it is. The live package is read only then: an ordinary deploy pays nothing."""
+    latest = state.latest
+    if latest is None or not artifact.zip_bytes or artifact.location is not None or latest.code_sha256 == artifact.sha256:
+        return False
+    if any(tag.startswith(TAG_PREFIX) for tag in state.tags) or latest.package_type != "Zip":
+        return False
+    location = services.lambda_.code_location(settings.function_name).get("Location")
+    if not location:
+        return False
+    try:
+        files = compare_files(live_package(str(location)), artifact.zip_bytes)
+    except DeployError as error:  # only a saving is lost: the package is uploaded as for any code change
+        io.info(f"{error.problems[0].what}; the package is uploaded")
+        return False
+    if files.any:
+        return False
+    io.info(f"the live code holds this package's {artifact.file_count} files in other zip bytes: the code is left as it is")
+    return True
 
 
 def _locate(settings: Settings, services: Services, stages: Stages, io: Reporter) -> Artifact:

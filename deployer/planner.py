@@ -555,9 +555,7 @@ def make_finish_plan(settings: Settings, state: FunctionState) -> Plan:
     canary = alias.canary[0] if alias.canary else alias.version
     target = canary if command is Command.PROMOTE else (to_version or alias.version)
     code = state.latest.code_sha256
-    return Plan(
-        settings.function_name, alias.name, (FinishCanary(str(command), alias, target),), code, code, (), alias.version, alias.version
-    )
+    return Plan(settings.function_name, alias.name, (FinishCanary(command, alias, target),), code, code, (), alias.version, alias.version)
 
 
 def make_cleanup_plan(settings: Settings, state: FunctionState, previews: Sequence[Preview]) -> Plan:

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import DeployError, Problem
 from .model import Result, RolloutOutcome, TimelineEvent
 from .schedule import format_duration
-from .text import code_span, markdown_text
+from .text import code_span, counted, markdown_text
 
 OUTPUT_NAMES = (
     "function-arn",
@@ -39,6 +39,14 @@ HEADLINES = {
     "aborted": "⛔ Aborted",
     "cleaned-up": "🧹 Preview removed",
 }
+NOTHING_REMOVED = "🧹 Nothing to clean up"
+
+
+def headline(result: Result) -> str:
+    """The run's headline: a cleanup that found nothing says so, and never "removed"."""
+    if result.status == "cleaned-up" and not result.removed:
+        return NOTHING_REMOVED
+    return HEADLINES.get(result.status, result.status)
 
 
 def outputs(result: Result) -> dict[str, str]:
@@ -61,10 +69,12 @@ def outputs(result: Result) -> dict[str, str]:
 def one_line(result: Result) -> str:
     """What a run did, in one line: for a message that must say it even when nothing else can be written."""
     if result.status == "cleaned-up":
-        return f"{HEADLINES[result.status]}: alias {result.alias} of function {result.plan.function_name}"
+        return f"{headline(result)}: function {result.plan.function_name}" + (
+            f", aliases {', '.join(name for name, _ in result.removed)}" if result.removed else ""
+        )
     before = result.previous_version
     moved = f"version {before} → {result.version}" if before and before != result.version else f"version {result.version}"
-    return f"{HEADLINES.get(result.status, result.status)}: function {result.plan.function_name}, alias {result.alias} on {moved}"
+    return f"{headline(result)}: function {result.plan.function_name}, alias {result.alias} on {moved}"
 
 
 def _cell(text: str) -> str:
@@ -118,7 +128,7 @@ def _calls_cell(calls: Mapping[str, int]) -> str:
 
 
 def markdown(result: Result) -> str:
-    headline = HEADLINES.get(result.status, result.status)
+    title = headline(result)
     changes = "<br>".join(markdown_text(c.describe()) for c in result.plan.changes) or "none"
     rows = [
         ("Function", f"`{result.plan.function_name}`"),
@@ -134,9 +144,10 @@ def markdown(result: Result) -> str:
         ("Stage times", ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings) or "-"),
     ]
     rows = [(name, value) for name, value in rows if value or name not in ("Function URL", "Previous alias", "Versions pruned", "Artifact")]
-    if result.status == "cleaned-up":
+    if result.status == "cleaned-up":  # no version or alias is left to show, nor code that was shipped
         rows[1:3] = [("Aliases removed", removed_cell(result))]
-    lines = [f"### lambda-deploy: {headline}", "", "| | |", "|---|---|"]
+        rows = [(name, value) for name, value in rows if name != "Code SHA-256"]
+    lines = [f"### lambda-deploy: {title}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value) if name != 'Configuration changes' else value} |" for name, value in rows]
     # Every value above is ours or validated (names, versions, hashes, ARNs); text a user or
     # AWS controls goes through markdown_text.
@@ -253,7 +264,7 @@ def fleet_entry(result: Result | None, status: str, problems: tuple[Problem, ...
 
 
 def listing_markdown(display: str, names: list[str]) -> str:
-    lines = [f"### lambda-deploy: {len(names)} functions in {code_span(display)}", ""]
+    lines = [f"### lambda-deploy: {counted(len(names), 'function')} in {code_span(display)}", ""]
     return "\n".join([*lines, *(f"- `{name}`" for name in names)])
 
 
@@ -266,7 +277,7 @@ def fleet_markdown(display: str, rows: list[tuple[str, Result | None, str, float
     for _, _, status, _ in rows:
         counts[status] = counts.get(status, 0) + 1
     tally = ", ".join(f"{FLEET_MARKS.get(status, '❌')} {count} {status}" for status, count in counts.items())
-    lines = [f"### lambda-deploy: {len(rows)} functions from {code_span(display)}: {tally}", ""]
+    lines = [f"### lambda-deploy: {counted(len(rows), 'function')} from {code_span(display)}: {tally}", ""]
     lines += ["| function | version | alias | status | duration | AWS calls |", "|---|---|---|---|---|---|"]
     for name, result, status, seconds in rows:
         mark = FLEET_MARKS.get(status, "❌")

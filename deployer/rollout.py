@@ -26,9 +26,23 @@ from typing import Protocol
 from .aws import ActiveDeployment, CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
 from .errors import Cancelled, ConflictError, DeployError, GroupBusy, ProvisioningFailed, TransientError
 from .health import HealthGate, Verdict, judge_smoke
-from .model import TRACE_PREFIX, AliasState, FinishCanary, HandOffToCodeDeploy, OpenCanary, RolloutOutcome, ShiftTraffic, TimelineEvent
+from .model import (
+    TRACE_PREFIX,
+    AliasState,
+    Command,
+    FinishCanary,
+    HandOffToCodeDeploy,
+    OpenCanary,
+    RolloutOutcome,
+    ShiftTraffic,
+    TimelineEvent,
+)
 from .ownership import DESCRIPTION_MAX, TRACE_OWNER, marker_of
 from .schedule import Stage, format_duration
+
+
+class RestoreFailed(DeployError):
+    """The alias could not be put back on stable: the message says what is left to undo."""
 
 
 class Clock(Protocol):
@@ -149,6 +163,8 @@ class Traffic:
             return RolloutOutcome("deployed", target, step.stable, target, "", tuple(timeline.events))
         except ConflictError:
             return self._left_alone(move, timeline)
+        except RestoreFailed:  # a roll-back that did not land is said as it is, not attempted a second time
+            raise
         except Cancelled:
             return self._roll_back(move, revision, "the run was cancelled (SIGTERM/SIGINT)", timeline)
         except DeployError as error:
@@ -216,7 +232,7 @@ class Traffic:
                 raise
             except TransientError as error:  # only what may pass is tried again: a refusal is said at once
                 if attempt == RESTORE_ATTEMPTS:
-                    raise DeployError.of(
+                    raise RestoreFailed.of(
                         f"could not put alias '{move.name}' back on version {move.stable} after {RESTORE_ATTEMPTS} tries ({error}); "
                         f"it may still route part of its traffic to version {move.target}",
                         f"alias '{move.name}'",
@@ -227,7 +243,7 @@ class Traffic:
                 self._clock.sleep(RESTORE_PAUSE)
                 continue
             except DeployError as error:
-                raise DeployError.of(
+                raise RestoreFailed.of(
                     f"could not put alias '{move.name}' back on version {move.stable}: {error}; "
                     f"it may still route part of its traffic to version {move.target}",
                     f"alias '{move.name}'",
@@ -289,7 +305,7 @@ class Traffic:
         timeline = _Timeline(self._clock)
         self._aws.point_alias(self._context.function_name, alias.name, target, alias.revision_id, {}, _untraced(alias))
         canary = alias.canary[0] if alias.canary else ""
-        if command == "promote":
+        if command == Command.PROMOTE:
             timeline.mark(1.0, "promoted", f"100% of traffic on version {target}")
             return RolloutOutcome("promoted", target, alias.version, target, "", tuple(timeline.events))
         timeline.mark(0.0, "rolled back", f"100% of traffic on version {target}")
@@ -383,11 +399,15 @@ class Traffic:
                 timeline.mark(0.0, "Stopped", reason)
                 return None, reason
             failures = 0
-            self._observe(watch)
+            before = watch.share
+            share = self._observe(watch)
             if status.status != seen:
                 seen = status.status
-                timeline.mark(1.0 if seen == "Succeeded" else 0.0, seen, status.error or status.rollback_message or "")
+                timeline.mark(1.0 if seen == "Succeeded" else before, seen, status.error or status.rollback_message or "")
                 self._log(f"CodeDeploy deployment {deployment}: {status.status}")
+            if share is not None and not status.finished:  # CodeDeploy moved the weight: the step is shown as it happens
+                timeline.mark(share, "shifted", f"CodeDeploy routes {share:.0%} of alias {move.name} to version {move.target}")
+                self._log(f"CodeDeploy routes {share:.0%} of alias {move.name} to version {move.target}")
             if status.finished:
                 return status, ""
             if self._rate_gate is not None and status.status == "InProgress":
@@ -403,13 +423,14 @@ class Traffic:
                 return None, reason
             self._clock.sleep(self._context.health_interval)
 
-    def _observe(self, watch: _Watch) -> None:
-        """Remember the alias's RevisionId while it is in a state this deployment makes."""
+    def _observe(self, watch: _Watch) -> float | None:
+        """Remember the alias's RevisionId while it is in a state this deployment makes; the new
+        version's share of traffic when CodeDeploy has set a share not seen before (None otherwise)."""
         try:
             alias = self._aws.get_alias(self._context.function_name, watch.move.name)
         except DeployError:
-            return  # the next poll looks again; the restore falls back on what was seen before
-        watch.saw(alias)
+            return None  # the next poll looks again; the restore falls back on what was seen before
+        return watch.saw(alias)
 
     def _succeeded(self, move: _Move, deployment: str, timeline: _Timeline) -> RolloutOutcome:
         alias = self._aws.get_alias(self._context.function_name, move.name)
@@ -524,14 +545,22 @@ class _Watch:
     def __init__(self, move: _Move) -> None:
         self.move = move
         self.revision = ""
+        self.share = 0.0  # of traffic on the target, as last seen
 
     def makes(self, alias: AliasState) -> bool:
         stable, target = self.move.stable, self.move.target
         return (alias.version == stable and set(alias.weights) <= {target}) or (alias.version == target and not alias.weights)
 
-    def saw(self, alias: AliasState | None) -> None:
-        if alias is not None and self.makes(alias):
-            self.revision = alias.revision_id
+    def saw(self, alias: AliasState | None) -> float | None:
+        """Note the alias as read; the target's share when it is a share between stable and target not seen before."""
+        if alias is None or not self.makes(alias):
+            return None
+        self.revision = alias.revision_id
+        share = alias.weights.get(self.move.target, 0.0) if alias.version == self.move.stable else 1.0
+        if alias.version != self.move.stable or share == self.share:
+            return None  # wholly on the target is said by CodeDeploy's Succeeded
+        self.share = share
+        return share
 
 
 def busy_group(group: str, active: ActiveDeployment, done: str) -> GroupBusy:

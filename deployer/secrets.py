@@ -41,8 +41,8 @@ def credentials_in_url(value: str) -> bool:
 def detected(variables: Mapping[str, str]) -> dict[str, str]:
     """The variables detect-secrets flags, with the kind of secret it saw (``Stripe Access Key``)."""
     # Deferred: only init needs detect-secrets, and it is slow to load.
-    from detect_secrets.core.secrets_collection import SecretsCollection
-    from detect_secrets.settings import default_settings
+    from detect_secrets.core.secrets_collection import SecretsCollection  # noqa: PLC0415
+    from detect_secrets.settings import default_settings  # noqa: PLC0415
 
     names = list(variables)
     with tempfile.TemporaryDirectory(prefix="lambda-deploy-init-") as folder:

@@ -54,3 +54,8 @@ def code_span(text: str, in_table: bool = False) -> str:
     fence = "`" * (longest + 1)
     pad = " " if shown[:1] in ("`", " ") or shown[-1:] in ("`", " ") or not shown else ""
     return f"{fence}{pad}{shown.replace('|', chr(92) + '|') if in_table else shown}{pad}{fence}"
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 function``, ``2 functions``: the nouns the summaries count take a plain ``s``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,4 +1,4 @@
-"""Test doubles: an injected clock.
+"""Test doubles: an injected clock, and a console that keeps the summaries' Markdown.
 
 ``FakeClock`` makes a 30-minute rollout run in milliseconds: ``sleep`` advances time
 at once and fires whatever the test scheduled with ``at`` (an alarm flipping, someone
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from deployer.github import ConsoleIO
 
 
 class FakeClock:
@@ -34,3 +37,15 @@ class FakeClock:
         while self._scheduled and self._scheduled[0][0] <= self.t:
             _, action = self._scheduled.pop(0)
             action()
+
+
+class SummaryConsole(ConsoleIO):
+    """The console as a terminal shows it, keeping the summaries' Markdown as the runner would get it."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__(out)
+        self.summaries: list[str] = []
+
+    def summary(self, markdown: str) -> None:
+        self.summaries.append(markdown)
+        super().summary(markdown)

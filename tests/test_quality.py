@@ -1,7 +1,9 @@
-"""The project's own checks run with the tests: ruff and mypy --strict stay clean."""
+"""The project's own checks run with the tests: ruff and mypy --strict stay clean, the package has no import cycle."""
 
 from __future__ import annotations
 
+import ast
+import itertools
 import re
 import shutil
 import subprocess
@@ -9,9 +11,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
+from deployer.deploy_file import schema
+from deployer.naming import alias_from_ref
 from tests.conftest import ROOT
 
 
@@ -108,7 +113,6 @@ def test_the_example_workflows_match_githubs_schema() -> None:
 
 
 def test_the_readmes_ref_table_is_what_the_code_does() -> None:
-    from deployer.naming import alias_from_ref
 
     readme = (ROOT / "README.md").read_text()
     table = readme.split("How refs become aliases")[1].split("###")[0]
@@ -123,10 +127,92 @@ def test_the_readmes_ref_table_is_what_the_code_does() -> None:
 
 
 def test_the_example_deploy_file_is_valid_and_shown_in_the_readme() -> None:
-    import jsonschema
-
-    from deployer.deploy_file import schema
 
     text = (ROOT / "examples" / "deploy.yml").read_text()
     jsonschema.Draft202012Validator(schema()).validate(yaml.safe_load(text))
     assert f"```yaml\n{text}```" in (ROOT / "README.md").read_text()
+
+
+def _imports_of(path: Path) -> set[str]:
+    """The deployer modules ``path`` imports, at any depth of the file (relative imports resolved)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    if path.name == "__init__.py":
+        package += ".__init__"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: -node.level] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            for alias in node.names:
+                candidate = f"{module}.{alias.name}"
+                found.add(candidate if _module_path(candidate) else module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("deployer") and _module_path(name)}
+
+
+def _module_path(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "deployer").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[name] = _imports_of(path) - {name}
+    return graph
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    graph = _graph()
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph.get(name, ())):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target] if target in path else [name, target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    # A package's __init__ re-exporting its own modules is not a cycle of design: leave out parent → child edges.
+    real = [cycle for cycle in cycles if not all(b.startswith(a + ".") or a.startswith(b + ".") for a, b in itertools.pairwise(cycle))]
+    assert real == [], "import cycles:\n" + "\n".join(" → ".join(cycle) for cycle in real)
+
+
+def test_aws_imports_nothing_above_it() -> None:
+    allowed = ("deployer.aws", "deployer.errors", "deployer.limits", "deployer.model", "deployer.text", "deployer.images")
+    above = {
+        name: sorted(target for target in targets if not target.startswith(allowed) and target != "deployer")
+        for name, targets in _graph().items()
+        if name.startswith("deployer.aws")
+    }
+    assert {name: targets for name, targets in above.items() if targets} == {}
+
+
+def test_the_readmes_module_map_names_every_module() -> None:
+    """The map is drawn from the layout: every module and package once, and each module of a package by name."""
+    section = (ROOT / "README.md").read_text().split("## How it is built", 1)[1].split("```", 2)[1]
+    entries: dict[str, str] = {}
+    current = ""
+    for line in section.strip("\n").splitlines():
+        if not line.startswith(" "):
+            current = line.split()[0]
+        entries[current] = (entries.get(current, "") + " " + line.strip()).strip()
+    package = ROOT / "deployer"
+    layout = {path.name + ("/" if path.is_dir() else "") for path in package.iterdir() if path.name != "__pycache__"}
+    assert set(entries) == {name for name in layout if name.endswith((".py", "/")) and name != "__init__.py"}
+    for folder in (name for name in entries if name.endswith("/") and name != "sandbox/"):
+        modules = {path.stem for path in (package / folder).glob("*.py") if path.stem != "__init__"}
+        missing = sorted(name for name in modules if not re.search(rf"\b{name}\b", entries[folder]))
+        assert not missing, f"{folder}: {missing} are not in the README's map"

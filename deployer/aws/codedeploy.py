@@ -12,7 +12,7 @@ from botocore.exceptions import (
     ClientError,
 )
 
-from .errors import _code, translated
+from .errors import error_code, translated
 
 TERMINAL_DEPLOYMENT_STATES = ("Succeeded", "Failed", "Stopped")
 # A deployment in one of these holds its group: CodeDeploy runs one deployment per group at a time.
@@ -124,5 +124,5 @@ class CodeDeployGateway:
             try:
                 self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
             except ClientError as error:
-                if _code(error) != "DeploymentAlreadyCompletedException":
+                if error_code(error) != "DeploymentAlreadyCompletedException":
                     raise

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import DeployError
 from ..images import ECR_IMAGE
-from .errors import _code, translated
+from .errors import error_code, translated
 
 
 class EcrGateway:
@@ -43,10 +43,10 @@ class EcrGateway:
                     imageIds=[{"imageTag": found.group("tag")}],
                 )
             except ClientError as error:
-                if _code(error) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+                if error_code(error) in ("ImageNotFoundException", "RepositoryNotFoundException"):
                     raise DeployError.of(
                         f"ECR has no image {found.group('repository')}:{found.group('tag')} in registry {found.group('registry')} "
-                        f"({_code(error)})",
+                        f"({error_code(error)})",
                         where,
                         "push the image first, and check the tag, the repository and the region",
                     ) from None

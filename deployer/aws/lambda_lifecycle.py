@@ -16,7 +16,7 @@ from botocore.exceptions import (
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from ..model import PUBLIC_URL_STATEMENTS, FunctionUrl
-from .errors import CONFLICT, NOT_FOUND, PROVISIONED_MISSING, _code, _gone_is_fine, _message, translated
+from .errors import CONFLICT, NOT_FOUND, PROVISIONED_MISSING, error_code, error_message, gone_is_fine, translated
 from .lambda_reads import function_url_of
 from .lambda_writes import LambdaWrites
 
@@ -82,7 +82,7 @@ class LambdaGateway(LambdaWrites):
         """Attach the code-signing configuration ``arn``; "" detaches it."""
         where = f"function '{function_name}'"
         if not arn:
-            with translated("detaching the code-signing configuration", where), _gone_is_fine():
+            with translated("detaching the code-signing configuration", where), gone_is_fine():
                 self._lambda.delete_function_code_signing_config(FunctionName=function_name)
             return
         with translated("attaching the code-signing configuration", f"input 'code-signing-config-arn' ({arn})"):
@@ -94,19 +94,19 @@ class LambdaGateway(LambdaWrites):
             try:
                 self._lambda.add_permission(**params)
             except ClientError as error:
-                if _code(error) != CONFLICT:  # the statement is there already: that is the goal
+                if error_code(error) != CONFLICT:  # the statement is there already: that is the goal
                     raise
 
     def revoke(self, function_name: str, alias: str, statement_id: str) -> None:
-        with translated(f"removing the resource-policy statement {statement_id}", f"alias '{alias}'"), _gone_is_fine():
+        with translated(f"removing the resource-policy statement {statement_id}", f"alias '{alias}'"), gone_is_fine():
             self._lambda.remove_permission(FunctionName=function_name, Qualifier=alias, StatementId=statement_id)
 
     def delete_function_url(self, function_name: str, alias: str) -> None:
-        with translated("deleting the function URL", f"alias '{alias}'"), _gone_is_fine():
+        with translated("deleting the function URL", f"alias '{alias}'"), gone_is_fine():
             self._lambda.delete_function_url_config(FunctionName=function_name, Qualifier=alias)
 
     def delete_alias(self, function_name: str, alias: str) -> None:
-        with translated("deleting the alias", f"alias '{alias}'"), _gone_is_fine():
+        with translated("deleting the alias", f"alias '{alias}'"), gone_is_fine():
             self._lambda.delete_alias(FunctionName=function_name, Name=alias)
 
     def delete_version(self, function_name: str, version: str) -> str:
@@ -116,10 +116,10 @@ class LambdaGateway(LambdaWrites):
             try:
                 self._lambda.delete_function(FunctionName=function_name, Qualifier=version)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return "already deleted"
-                if _code(error) == CONFLICT:
-                    return f"Lambda refused: {_message(error)}"
+                if error_code(error) == CONFLICT:
+                    return f"Lambda refused: {error_message(error)}"
                 raise
         return ""
 
@@ -136,7 +136,7 @@ class LambdaGateway(LambdaWrites):
     def set_provisioned(self, function_name: str, alias: str, wanted: int) -> None:
         """Set (or with 0 remove) the alias's provisioned concurrency; a set waits for READY."""
         if wanted == 0:
-            with translated("removing the provisioned concurrency", f"alias '{alias}'"), _gone_is_fine(PROVISIONED_MISSING):
+            with translated("removing the provisioned concurrency", f"alias '{alias}'"), gone_is_fine(PROVISIONED_MISSING):
                 self._lambda.delete_provisioned_concurrency_config(FunctionName=function_name, Qualifier=alias)
             return
         with translated("setting the provisioned concurrency", f"alias '{alias}'"):
@@ -155,7 +155,7 @@ class LambdaGateway(LambdaWrites):
         """The function's reserved concurrency; None removes it."""
         where = f"function '{function_name}'"
         if wanted is None:
-            with translated("removing the reserved concurrency", where), _gone_is_fine():
+            with translated("removing the reserved concurrency", where), gone_is_fine():
                 self._lambda.delete_function_concurrency(FunctionName=function_name)
             return
         with translated("setting the reserved concurrency", where):

@@ -17,7 +17,7 @@ from botocore.utils import parse_timestamp
 
 from ..errors import DeployError
 from ..model import PUBLIC_URL_STATEMENTS, AliasState, FunctionConfig, FunctionState, FunctionUrl, Lifecycle, Production, Provisioned
-from .errors import NOT_FOUND, PROVISIONED_MISSING, _code, translated
+from .errors import NOT_FOUND, PROVISIONED_MISSING, error_code, translated
 from .session import CallLog
 
 
@@ -30,7 +30,7 @@ def _server_time(answer: Mapping[str, Any]) -> datetime:
         return datetime.now(UTC)
 
 
-def _newest(versions: list[dict[str, Any]]) -> FunctionConfig | None:
+def newest_version(versions: list[dict[str, Any]]) -> FunctionConfig | None:
     newest = max(versions, key=lambda version: int(version["Version"]), default=None)
     return FunctionConfig.from_api(newest) if newest else None
 
@@ -70,11 +70,11 @@ class LambdaReads:
             try:
                 got = self._lambda.get_function(FunctionName=function_name)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return FunctionState(latest=None, published=None, alias=None)
                 raise
         versions, ages = self.listing(function_name)
-        newest = _newest(versions)
+        newest = newest_version(versions)
         lifecycle = Lifecycle(
             versions=tuple(v["Version"] for v in versions),
             ages=ages,
@@ -134,7 +134,7 @@ class LambdaReads:
             try:
                 raw = self._lambda.get_function_url_config(FunctionName=function_name, Qualifier=alias)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return None
                 raise
         return function_url_of(raw)
@@ -147,7 +147,7 @@ class LambdaReads:
             try:
                 return dict(self._lambda.get_function(**params).get("Code") or {})
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     raise DeployError.of(
                         f"function '{function_name}' does not exist", "--function-name", "check the name and aws-region"
                     ) from None
@@ -159,7 +159,7 @@ class LambdaReads:
             try:
                 raw = self._lambda.get_function_code_signing_config(FunctionName=function_name)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return ""
                 raise
         return str(raw.get("CodeSigningConfigArn") or "")
@@ -170,7 +170,7 @@ class LambdaReads:
             try:
                 raw = self._lambda.get_policy(FunctionName=function_name, Qualifier=alias)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return frozenset()
                 raise
         sids = {statement.get("Sid", "") for statement in json.loads(raw["Policy"]).get("Statement", [])}
@@ -185,7 +185,7 @@ class LambdaReads:
             try:
                 return dict(self._lambda.get_alias(FunctionName=function_name, Name=alias))
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return None
                 raise
 
@@ -197,7 +197,7 @@ class LambdaReads:
             try:
                 self._lambda.get_function_configuration(FunctionName=function_name, Qualifier=version)
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     return False
                 raise
         return True
@@ -211,7 +211,7 @@ class LambdaReads:
             try:
                 raw = self._lambda.get_provisioned_concurrency_config(FunctionName=function_name, Qualifier=alias)
             except ClientError as error:
-                if _code(error) in (PROVISIONED_MISSING, NOT_FOUND):
+                if error_code(error) in (PROVISIONED_MISSING, NOT_FOUND):
                     return None
                 raise
         return Provisioned(int(raw["RequestedProvisionedConcurrentExecutions"]), str(raw["Status"]))

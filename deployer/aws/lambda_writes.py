@@ -17,8 +17,8 @@ from botocore.exceptions import (
 
 from ..errors import ConflictError, DeployError, ProvisioningFailed
 from ..model import AliasState, FunctionConfig
-from .errors import CONFLICT, CONFLICT_RETRIES, _code, translated
-from .lambda_reads import LambdaReads, _newest
+from .errors import CONFLICT, CONFLICT_RETRIES, error_code, translated
+from .lambda_reads import LambdaReads, newest_version
 
 
 def same_weights(have: Mapping[str, float], want: Mapping[str, float]) -> bool:
@@ -97,7 +97,7 @@ class LambdaWrites(LambdaReads):
                     try:
                         return call()
                     except ClientError as error:
-                        if not function_name or _code(error) != CONFLICT or attempt == CONFLICT_RETRIES:
+                        if not function_name or error_code(error) != CONFLICT or attempt == CONFLICT_RETRIES:
                             raise
                         self._log(
                             f"{action}: an update is still in progress (409); waiting and retrying ({attempt}/{CONFLICT_RETRIES - 1})"
@@ -177,7 +177,7 @@ class LambdaWrites(LambdaReads):
         def already_published() -> dict[str, Any] | None:
             # What Lambda's no-op publish would answer: the newest version, when it is $LATEST.
             latest = self.configuration(function_name)
-            newest = _newest(self.versions(function_name))
+            newest = newest_version(self.versions(function_name))
             same = newest is not None and latest.code_sha256 == code_sha256 and newest.fingerprint == latest.fingerprint
             return self._raw_configuration(function_name, newest.version) if same and newest else None
 

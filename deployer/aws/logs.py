@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import DeployError
-from .errors import NOT_FOUND, _code, translated
+from .errors import NOT_FOUND, error_code, translated
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class LogsGateway:
                             str(event.get("eventId", "")),
                         )
             except ClientError as error:
-                if _code(error) == NOT_FOUND:
+                if error_code(error) == NOT_FOUND:
                     raise DeployError.of(
                         f"log group {group} does not exist (yet): the function has not logged anything, or logs elsewhere",
                         "the function's LoggingConfig",

@@ -15,7 +15,7 @@ from botocore.exceptions import (
 )
 
 from ..errors import DeployError
-from .errors import _status, translated
+from .errors import http_status, translated
 
 # Multipart above 8 MB, parts of 8 MB, four at a time: boto3's managed transfer does the rest.
 TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4)
@@ -35,7 +35,7 @@ class S3Gateway:
                 self._s3.head_object(Bucket=bucket, Key=key)
                 return False
             except ClientError as error:
-                if _status(error) != 404:
+                if http_status(error) != 404:
                     raise
         with translated(f"uploading the package to s3://{bucket}/{key}", where):
             try:
@@ -56,7 +56,7 @@ class S3Gateway:
             try:
                 head = self._s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **extra)
             except ClientError as error:
-                if _status(error) == 404:
+                if http_status(error) == 404:
                     raise DeployError.of(
                         f"s3://{bucket}/{key}{f' version {version}' if version else ''} does not exist",
                         where,

@@ -13,12 +13,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
-from botocore.exceptions import (
-    ClientError,
-)
 
 from .. import __version__
-from ..errors import ConnectionLost, DeployError, Problem
+from ..errors import Problem, RefusedError
 from ..limits import botocore_session
 from .errors import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, translated
 
@@ -54,12 +51,8 @@ def _assume(session: boto3.session.Session, identity: WebIdentity) -> None:
     try:
         with translated(action, where):
             session.get_credentials().get_frozen_credentials()
-    except ConnectionLost:
-        raise
-    except DeployError as error:
-        if not isinstance(error.__context__, ClientError):
-            raise  # the token endpoint's own error says what to check
-        raise DeployError(*error.problems, Problem("AWS refused the role", where, TRUST_HINT)) from None
+    except RefusedError as error:  # STS said no; the token endpoint's own errors say what to check themselves
+        raise RefusedError(*error.problems, Problem("AWS refused the role", where, TRUST_HINT)) from None
 
 
 class _WebIdentityProvider(CredentialProvider):  # type: ignore[misc]

@@ -12,18 +12,14 @@ this would change in production".
 
 from __future__ import annotations
 
-import io
-import urllib.error
-import urllib.request
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import Services
 from ..deploy_file import read_deploy_file
-from ..errors import DeployError
 from ..fleet import run_functions
 from ..github import Reporter
+from ..livecode import Files, compare_files, live_package
 from ..model import Plan
 from ..pipeline import Ended, prepare
 from ..pipeline import run as run_one
@@ -34,17 +30,6 @@ from ..text import code_span, markdown_text
 from .base import DIFFERS, DONE, Report, Request, Spec
 from .functions import connect_of, function_report, inputs_of, mask
 from .functions import exit_code as exit_code_of
-
-
-@dataclass(frozen=True)
-class Files:
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-
-    @property
-    def any(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
 
 
 @dataclass(frozen=True)
@@ -65,33 +50,6 @@ class Difference:
         return bool(self.configuration or self.code_before != self.code_after or self.new_function or self.mutates)
 
 
-def _entries(data: bytes) -> dict[str, int]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {info.filename: info.CRC for info in archive.infolist() if not info.is_dir()}
-
-
-def compare_files(live: bytes, wanted: bytes) -> Files:
-    """Files added, removed and changed (by CRC) from the live package to the wanted one."""
-    before, after = _entries(live), _entries(wanted)
-    return Files(
-        added=tuple(sorted(set(after) - set(before))),
-        removed=tuple(sorted(set(before) - set(after))),
-        changed=tuple(sorted(name for name in set(before) & set(after) if before[name] != after[name])),
-    )
-
-
-def live_package(location: str) -> bytes:
-    """The live package, from GetFunction's pre-signed URL; what cannot be fetched is a DeployError."""
-    try:
-        with urllib.request.urlopen(location, timeout=60) as answer:  # AWS's pre-signed URL (or the sandbox's)
-            return bytes(answer.read())
-    except urllib.error.HTTPError as error:  # the body may be an HTML page: never shown
-        why = f"HTTP {error.code} {error.reason}"
-    except (OSError, ValueError) as error:
-        why = str(getattr(error, "reason", error))
-    raise DeployError.of(f"the live package could not be downloaded ({why}), so its files cannot be compared", "the function's code")
-
-
 def work(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Difference:
     """One function's difference: the engine's plan, and the files when the code differs."""
     prepared = prepare(settings, services, io, clock)
@@ -104,14 +62,14 @@ def work(settings: Settings, services: Services, io: Reporter, clock: Clock | No
     return of(plan, files)
 
 
-def of(plan: Plan, files: Files = Files()) -> Difference:
+def of(plan: Plan, files: Files | None = None) -> Difference:
     return Difference(
         function=plan.function_name,
         alias=plan.alias,
         configuration=tuple(change.describe() for change in plan.changes),
         code_before=plan.code_before,
         code_after=plan.code_after,
-        files=files,
+        files=files or Files(),
         steps=tuple(step.describe() for step in plan.steps),
         new_function=not plan.code_before,
         mutates=plan.mutates,

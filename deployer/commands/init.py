@@ -28,7 +28,7 @@ import yaml
 
 from .. import surface
 from ..aws import LambdaGateway, Wants
-from ..errors import DeployError
+from ..errors import DeployError, InputError
 from ..model import AliasState, FunctionState, FunctionUrl, Provisioned
 from ..ownership import marker_of
 from ..secrets import held_back
@@ -198,16 +198,16 @@ def download_code(location: str, folder: Path) -> int:
 
 def _writable_file(path: Path, force: bool) -> None:
     if path.is_dir():
-        raise DeployError.of(f"{path} is a folder", "--output", "give the path of a file, for example deploy.yml")
+        raise InputError.of(f"{path} is a folder", "--output", "give the path of a file, for example deploy.yml")
     if path.exists() and not force:
-        raise DeployError.of(f"{path} exists; init never overwrites a file unless asked", "--output", "give --force to overwrite it")
+        raise InputError.of(f"{path} exists; init never overwrites a file unless asked", "--output", "give --force to overwrite it")
 
 
 def _empty_folder(path: Path, force: bool) -> None:
     if path.exists() and not path.is_dir():
-        raise DeployError.of(f"{path} is a file, not a folder", "--download-code", "give a folder to unpack the live code into")
+        raise InputError.of(f"{path} is a file, not a folder", "--download-code", "give a folder to unpack the live code into")
     if path.is_dir() and any(path.iterdir()) and not force:
-        raise DeployError.of(
+        raise InputError.of(
             f"{path} is not empty: the live code would be mixed with the files already there",
             "--download-code",
             "give an empty or new folder, or --force to write over the files (others are left as they are)",

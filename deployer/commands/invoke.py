@@ -15,7 +15,7 @@ from typing import Any
 
 from ..aws import Invocation, LambdaGateway
 from ..bounded import load_json
-from ..errors import DeployError, Problem
+from ..errors import InputError, Problem
 from ..settings import load_access
 from .base import ACCESS, DONE, FAILED, Flag, Report, Request, Spec
 from .functions import services_for
@@ -30,11 +30,11 @@ def read_payload(value: str) -> str:
         try:
             text = Path(value[1:]).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise DeployError.of(f"cannot read {value[1:]}: {error}", "--payload", "give JSON, or @FILE with JSON in it") from None
+            raise InputError.of(f"cannot read {value[1:]}: {error}", "--payload", "give JSON, or @FILE with JSON in it") from None
     try:
         load_json(text)
     except ValueError as error:
-        raise DeployError.of(f"the payload {error}", "--payload", "give JSON, or @FILE with JSON in it") from None
+        raise InputError.of(f"the payload {error}", "--payload", "give JSON, or @FILE with JSON in it") from None
     return text
 
 

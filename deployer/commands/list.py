@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import report
 from ..deploy_file import read_deploy_file
-from ..errors import DeployError
+from ..errors import InputError
 from ..settings import load_fleet_settings
 from .base import Report, Request, Spec
 from .functions import inputs_of
@@ -18,7 +18,7 @@ def run(request: Request) -> Report:
     inputs = inputs_of(request)
     fleet = load_fleet_settings(inputs, request.env)
     if fleet is None:
-        raise DeployError.about("config", "list needs a deploy file", "give the deploy file in config")
+        raise InputError.about("config", "list needs a deploy file", "give the deploy file in config")
     names = [entry.name for entry in read_deploy_file(fleet, inputs, request.env, require_alias=False)]
     return Report(
         outputs={"functions": report.json_text(names)},

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..aws import LogEvent, LogsGateway
-from ..errors import DeployError
+from ..errors import DeployError, InputError
 from ..schedule import parse_duration
 from ..settings import load_access
 from .base import ACCESS, Flag, Report, Request, Spec
@@ -110,7 +110,7 @@ def run(request: Request) -> Report:
     try:
         start = parse_since(str(flags.get("since") or "10m"), datetime.now(UTC))
     except ValueError as error:
-        raise DeployError.of(str(error), "--since") from None
+        raise InputError.of(str(error), "--since") from None
     versions: frozenset[str] = frozenset()
     if flags.get("alias"):
         alias = services.lambda_.get_alias(access.function_name, str(flags["alias"]))

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..aws import LambdaGateway
-from ..errors import DeployError
+from ..errors import InputError
 from ..ownership import MARKER_PREFIX, marker_of
 from ..planner import prune_candidates
 from ..schedule import format_duration
@@ -135,7 +135,7 @@ def as_json(status: Status) -> dict[str, Any]:
 
 def run(request: Request) -> Report:
     if request.inputs.get("config", "").strip():
-        raise DeployError.about("command", "status reads one function, not a deploy file", "give function-name instead of config")
+        raise InputError.about("command", "status reads one function, not a deploy file", "give function-name instead of config")
     access = load_access(request.inputs, request.env)
     read = read_status(services_for(request, access).lambda_, access.function_name, access.keep_versions, access.prune_grace)
     return Report(summary=markdown(read), payload=as_json(read), text=text(read))

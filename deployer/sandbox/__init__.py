@@ -37,8 +37,9 @@ class Sandbox:
         self.network: Network | None = None
 
     def start(self) -> Sandbox:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
+        # Deferred: moto takes a second to load, and only a started sandbox needs it.
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: PLC0415
+        from werkzeug.serving import make_server  # noqa: PLC0415
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
         # I1 (see fidelity): images are resolved in moto's ECR, and their digest is the CodeSha256.

@@ -68,6 +68,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
 from ..schedule import parse_strategy
 
 Environ = dict[str, Any]
@@ -315,7 +317,6 @@ class CodeDeployModel:
         threading.Thread(target=run, args=(deployment,), name=f"codedeploy-{deployment.id}", daemon=True).start()
 
     def _clients(self) -> tuple[Any, Any, Any]:
-        import boto3
 
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self._region)
         endpoint = self._endpoint()

@@ -259,6 +259,7 @@ class LambdaFidelity:
         self.provisioned_failure = ""
         self.garbled: set[str] = set()
         self.environment_limit = ENVIRONMENT_LIMIT
+        self.code_url_broken = False  # R17 control: the package's URL answers a 404 HTML page (an expired link, a proxy)
         self._barriers: dict[str, threading.Barrier] = {}
         self.random = random.Random(0)
         self._base_url = ""
@@ -276,6 +277,7 @@ class LambdaFidelity:
             self.provisioned_failure = ""
             self.garbled.clear()
             self.environment_limit = ENVIRONMENT_LIMIT
+            self.code_url_broken = False
 
     def before(self, operation: str, hook: Callable[[], None], function: str = "") -> None:
         """Run ``hook`` once, just before the next ``operation`` (on ``function``, if given) is handled."""
@@ -562,6 +564,10 @@ class LambdaFidelity:
 
     def _serve_code(self, environ: Environ, start_response: StartResponse) -> list[bytes]:  # R17
         arn = unquote(environ["PATH_INFO"][len(CODE_PATH) :])
+        if self.code_url_broken:
+            page = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+            start_response("404 Not Found", [("Content-Type", "text/html"), ("Content-Length", str(len(page)))])
+            return [page]
         try:
             data = bytes(_moto_object(arn).code_bytes)
         except (KeyError, ValueError, AttributeError):
@@ -622,14 +628,19 @@ def _logging(sent: Mapping[str, Any], function: str) -> dict[str, Any]:
     return logging
 
 
+def _backend(account: str, region: str) -> Any:
+    """moto's Lambda backend: the Docker-free one or the other, as the sandbox configured."""
+    from moto.awslambda.utils import get_backend  # noqa: PLC0415 - moto loads when a sandbox starts, not when the package is read
+
+    return get_backend(account, region)
+
+
 def _moto_function(arn: str) -> Any:
     """moto's own record of the newest object behind ``arn`` ($LATEST, or the newest version
     just published). The sandbox serves moto in this process, so the layer can correct what
     moto's HTTP API cannot express (R15); moto is pinned, and the fidelity tests cover this."""
-    from moto.awslambda.utils import get_backend  # the Docker-free backend or the other, as configured
-
     _, _, _, region, account, _, name, *_ = arn.split(":")
-    entry = get_backend(account, region)._lambdas._functions[name]
+    entry = _backend(account, region)._lambdas._functions[name]
     return entry["versions"][-1] if arn.count(":") == 7 and entry["versions"] else entry["latest"]
 
 
@@ -648,21 +659,17 @@ def _log_tail(version: str, failed: bool) -> str:  # R19
 
 def _moto_object(arn: str) -> Any:
     """moto's object for a function ARN: $LATEST, or the version it names."""
-    from moto.awslambda.utils import get_backend
-
     parts = arn.split(":")
     _, _, _, region, account, _, name, *qualifier = parts
-    entry = get_backend(account, region)._lambdas._functions[name]
+    entry = _backend(account, region)._lambdas._functions[name]
     if not qualifier or qualifier[0] == "$LATEST":
         return entry["latest"]
     return next(v for v in entry["versions"] if str(v.version) == qualifier[0])
 
 
 def _renumber(arn: str, number: int) -> dict[str, Any]:  # R15
-    from moto.awslambda.utils import get_backend
-
     _, _, _, region, account, *_ = arn.split(":")
-    storage = get_backend(account, region)._lambdas
+    storage = _backend(account, region)._lambdas
     version = _moto_function(arn)
     storage._arns.pop(version.function_arn, None)
     version.set_version(number)

@@ -17,6 +17,8 @@ Faults, each the way AWS or the network produces it:
   is sent: the caller cannot know whether it happened (``ConnectionClosedError``).
 - ``timeout``: the request *is* carried out, but the answer is held back for
   ``stall_seconds``, longer than the caller's read timeout (``ReadTimeoutError``).
+- ``access-denied`` (a refusal, not a fault that passes): HTTP 403 before doing anything,
+  in each protocol's own form; neither botocore nor lambda-deploy tries it again.
 
 ``latency`` adds a fixed delay before every request, outside any lock, so concurrent
 requests overlap as they would against a remote endpoint.
@@ -41,6 +43,8 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 FAULTS = ("throttle", "server-error", "reset", "timeout")
+# Not retried by botocore nor by lambda-deploy: the role lacks the permission, and trying again cannot help.
+REFUSALS = ("access-denied",)
 USER_AGENT = "lambda-deploy/"
 
 
@@ -89,9 +93,9 @@ class Network:
 
     def arm(self, faults: Mapping[int, str]) -> None:
         """Restart the request count; request ``n`` (1-based from now) meets ``faults[n]``."""
-        unknown = set(faults.values()) - set(FAULTS)
+        unknown = set(faults.values()) - {*FAULTS, *REFUSALS}
         if unknown:
-            raise ValueError(f"unknown faults {unknown}; use {FAULTS}")
+            raise ValueError(f"unknown faults {unknown}; use {FAULTS + REFUSALS}")
         with self._lock:
             self._plan = dict(faults)
             self._count = 0
@@ -118,7 +122,7 @@ class Network:
             self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, *_identity(environ), arrived))
         if self.latency:
             time.sleep(self.latency)
-        if fault in ("throttle", "server-error"):
+        if fault in ("throttle", "server-error", "access-denied"):
             return _refuse(environ, start_response, fault)
         if fault == "reset":
             chunks = self._app(environ, lambda *_: lambda _: None)
@@ -171,6 +175,8 @@ def _cut(environ: Mapping[str, Any]) -> None:
 
 
 def _refuse(environ: Mapping[str, Any], start_response: StartResponse, fault: str) -> list[bytes]:
+    if fault == "access-denied":
+        return _deny(environ, start_response)
     throttle = fault == "throttle"
     message = "Rate exceeded" if throttle else "We encountered an internal error. Please try again."
     path = str(environ.get("PATH_INFO", ""))
@@ -196,4 +202,28 @@ def _refuse(environ: Mapping[str, Any], start_response: StartResponse, fault: st
         headers = [("Content-Type", "application/xml")]
     reason = {400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Slow Down"}[status]
     start_response(f"{status} {reason}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _deny(environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
+    """A 403 as each protocol words it: the role may not make this call."""
+    message = "User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized to perform this action"
+    path = str(environ.get("PATH_INFO", ""))
+    if path.startswith("/20"):
+        body = json.dumps({"Type": "User", "message": message}).encode()
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")]
+    elif environ.get("HTTP_SMITHY_PROTOCOL"):
+        body = _cbor_error("AccessDenied", message)
+        headers = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+    elif environ.get("HTTP_X_AMZ_TARGET"):
+        body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", "AccessDeniedException")]
+    elif "x-www-form-urlencoded" in str(environ.get("CONTENT_TYPE", "")):
+        error = f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message></Error>"
+        body = f"<ErrorResponse>{error}</ErrorResponse>".encode()
+        headers = [("Content-Type", "text/xml")]
+    else:
+        body = f"<Error><Code>AccessDenied</Code><Message>{message}</Message></Error>".encode()
+        headers = [("Content-Type", "application/xml")]
+    start_response("403 Forbidden", [*headers, ("Content-Length", str(len(body)))])
     return [body]

@@ -2,7 +2,7 @@
 
 Contract: ``load_settings(inputs, env)`` takes the action's inputs by id (the same ids
 as action.yml and the CLI's ``--flags``; empty means "not given") and the process
-environment, and either returns a ``Settings`` or raises ``DeployError`` listing
+environment, and either returns a ``Settings`` or raises ``InputError`` listing
 *every* problem found. Nothing here talks to AWS, so every user error surfaces before
 the first mutating call. Environment values never appear in a problem's text.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeployError
+from ..errors import InputError
 from ..limits import snapstart_problem
 from ..masking import values_to_mask
 from ..model import Command
@@ -25,31 +25,31 @@ from .context import (
     CommentTarget,
     GitContext,
     OidcCredentials,
-    _read_comment,
-    _read_credentials,
-    _read_owner,
     local_branch,
     pull_request_number,
+    read_comment,
+    read_credentials,
+    read_owner,
 )
 from .fleet import FleetSettings, load_fleet_settings
-from .function import FunctionSettings, _read_function, environment_problems, parse_environment
+from .function import FunctionSettings, environment_problems, parse_environment, read_function
 from .inputs import (
-    _REGION,
     ALWAYS_EXCLUDED,
     COMMANDS,
     PLAIN_NAME_MAX,
+    REGION_PATTERN,
     S3_PREFIX_MAX,
-    _boolean,
-    _choice,
-    _integer_in,
-    _lines,
-    _Reader,
-    _seconds_between,
+    Reader,
+    boolean,
     inputs_from_env,
+    integer_in,
+    lines_of,
+    one_of,
+    seconds_between,
 )
-from .rollout import RolloutSettings, _read_rollout
+from .rollout import RolloutSettings, read_rollout
 from .table import API_FIELDS, DEFAULT_PRUNE_GRACE, DEFAULT_WAIT_TIMEOUT, DEFAULTS, ENGINES, ENVIRONMENT_MODES, FUNCTION_URLS, INPUT_IDS
-from .workspace import _read_requirements, _read_source
+from .workspace import read_requirements, read_source
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Settings:
         return values_to_mask(self.function.environment, tokens)
 
 
-def _read_alias(reader: _Reader, env: Mapping[str, str], required: bool = True) -> str:
+def _read_alias(reader: Reader, env: Mapping[str, str], required: bool = True) -> str:
     given = reader.given("alias")
     if given is not None:
         problem = alias_problem(given)
@@ -132,22 +132,23 @@ def _read_alias(reader: _Reader, env: Mapping[str, str], required: bool = True) 
             "alias",
             "is not given and cannot be derived from the git ref" + (f" '{ref}'" if ref else ""),
             "set alias (for example: live)",
+            "give --alias (for example: live), or run it in a git checkout: its branch names the alias as a push would",
         )
     return derived
 
 
-def _read_region(reader: _Reader, env: Mapping[str, str]) -> str:
+def _read_region(reader: Reader, env: Mapping[str, str]) -> str:
     region = reader.given("aws-region") or env.get("AWS_REGION", "") or env.get("AWS_DEFAULT_REGION", "")
     if not region:
         reader.fail(
             "aws-region", "no region given and neither AWS_REGION nor AWS_DEFAULT_REGION is set", "set aws-region (for example: eu-west-1)"
         )
-    elif not _REGION.match(region):
+    elif not REGION_PATTERN.match(region):
         reader.fail("aws-region", f"'{region}' is not an AWS region name", "for example: us-east-1, eu-west-1")
     return region
 
 
-def _read_function_name(reader: _Reader) -> str:
+def _read_function_name(reader: Reader) -> str:
     if reader.given("function-name") is None:
         reader.fail("function-name", "is required", "give the function's name or ARN")
         return ""
@@ -158,8 +159,8 @@ def _read_function_name(reader: _Reader) -> str:
     return name or ""
 
 
-def _read_prune_grace(reader: _Reader) -> float:
-    value = reader.parse("prune-grace", _seconds_between(0, 30 * 24 * 3600))
+def _read_prune_grace(reader: Reader) -> float:
+    value = reader.parse("prune-grace", seconds_between(0, 30 * 24 * 3600))
     return DEFAULT_PRUNE_GRACE if value is None else value
 
 
@@ -169,7 +170,7 @@ def _key_prefix(value: str) -> str:
     return value
 
 
-def _check_production_combinations(reader: _Reader, settings: Settings) -> None:
+def _check_production_combinations(reader: Reader, settings: Settings) -> None:
     if settings.rollout.previous_alias is not None and settings.rollout.previous_alias == settings.alias:
         reader.fail("previous-alias", f"is alias '{settings.alias}' itself", "name another alias, for example: previous")
     runtime = settings.function.runtime
@@ -192,56 +193,56 @@ class Access:
 
 
 def load_access(inputs: Mapping[str, str], env: Mapping[str, str]) -> Access:
-    """The inputs an operator command takes; ``DeployError`` lists every problem."""
-    reader = _Reader(inputs)
+    """The inputs an operator command takes; ``InputError`` lists every problem."""
+    reader = Reader(inputs)
     git = GitContext.from_env(env)
     access = Access(
         function_name=_read_function_name(reader),
         region=_read_region(reader, env),
-        credentials=_read_credentials(reader, env, git),
-        keep_versions=reader.parse("keep-versions", _integer_in(0, 10_000, "versions")) or 0,
+        credentials=read_credentials(reader, env, git),
+        keep_versions=reader.parse("keep-versions", integer_in(0, 10_000, "versions")) or 0,
         prune_grace=_read_prune_grace(reader),
     )
     if reader.problems:
-        raise DeployError(*reader.problems)
+        raise InputError(*reader.problems)
     return access
 
 
 def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_alias: bool = True) -> Settings:
-    """Validate every input at once; raise ``DeployError`` listing all problems. Without
+    """Validate every input at once; raise ``InputError`` listing all problems. Without
     ``require_alias`` (``list``: it moves no alias) an alias that cannot be derived is "" """
-    reader = _Reader(inputs)
+    reader = Reader(inputs)
     base = Path(env.get("GITHUB_WORKSPACE") or ".")
     git = GitContext.from_env(env)
-    comment, comment_skipped = _read_comment(reader, env, git)
-    rollout = _read_rollout(reader)
+    comment, comment_skipped = read_comment(reader, env, git)
+    rollout = read_rollout(reader)
     diff = rollout.command is Command.DIFF  # a deploy's plan, rendered: it changes nothing
     bucket = reader.api_text("s3-bucket")
     code = read_code(reader, bucket)
     # Only a deploy packages code, and only from source; promote, rollback and cleanup need no checkout.
     packages = rollout.command in (Command.DEPLOY, Command.DIFF) and code.kind == "package"
-    source = _read_source(reader, base) if packages else base / reader.raw("source")
+    source = read_source(reader, base) if packages else base / reader.raw("source")
     settings = Settings(
         function_name=_read_function_name(reader),
         source=source,
-        exclude=tuple(_lines(reader.raw("exclude"))),
-        requirements=_read_requirements(reader, base, source) if packages else None,
-        function=_read_function(reader),
+        exclude=tuple(lines_of(reader.raw("exclude"))),
+        requirements=read_requirements(reader, base, source) if packages else None,
+        function=read_function(reader),
         alias=_read_alias(reader, env, require_alias),
-        dry_run=diff or bool(reader.parse("dry-run", _boolean)),
+        dry_run=diff or bool(reader.parse("dry-run", boolean)),
         region=_read_region(reader, env),
-        wait_timeout=reader.parse("wait-timeout", _integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
+        wait_timeout=reader.parse("wait-timeout", integer_in(1, 3600, "seconds")) or DEFAULT_WAIT_TIMEOUT,
         git=git,
         rollout=rollout,
-        function_url=reader.parse("function-url", _choice(FUNCTION_URLS)) or "none",
-        keep_versions=reader.parse("keep-versions", _integer_in(0, 10_000, "versions")) or 0,
-        credentials=_read_credentials(reader, env, git),
+        function_url=reader.parse("function-url", one_of(FUNCTION_URLS)) or "none",
+        keep_versions=reader.parse("keep-versions", integer_in(0, 10_000, "versions")) or 0,
+        credentials=read_credentials(reader, env, git),
         comment=comment,
         comment_skipped=comment_skipped,
         s3_bucket=bucket,
         s3_key_prefix=reader.parse("s3-key-prefix", _key_prefix) or "",
         prune_grace=_read_prune_grace(reader),
-        owner=_read_owner(env, git),
+        owner=read_owner(env, git),
         alias_derived=reader.given("alias") is None,
         code=code,
         url_cors=reader.parse("function-url-cors", parse_cors),
@@ -253,7 +254,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_ali
     if settings.command is Command.STATUS:
         reader.fail("command", "status reads one function, not a deploy file", "give function-name instead of config")
     if reader.problems:
-        raise DeployError(*reader.problems)
+        raise InputError(*reader.problems)
     return settings
 
 

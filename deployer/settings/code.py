@@ -16,7 +16,7 @@ from typing import Any
 from ..images import ECR_IMAGE
 from ..limits import api_field
 from ..surface import REMOVE, member_shape
-from .inputs import _lines, _Reader
+from .inputs import Reader, lines_of
 from .table import DEFAULTS
 
 CORS_KEYS: Mapping[str, str] = {
@@ -42,13 +42,13 @@ class CodeSource:
         return "image" if self.image_uri else "s3" if self.s3_key else "package"
 
 
-def _given(reader: _Reader, name: str) -> bool:
+def _given(reader: Reader, name: str) -> bool:
     """Given by the user, not just action.yml's default that the runner always passes."""
     value = reader.given(name)
     return value is not None and value != DEFAULTS.get(name)
 
 
-def read_code(reader: _Reader, bucket: str | None) -> CodeSource:
+def read_code(reader: Reader, bucket: str | None) -> CodeSource:
     code = CodeSource(
         package_type=reader.api_text("package-type"),
         image_uri=reader.parse("image-uri", _image_uri, "for example: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:4f2c1e9"),
@@ -89,7 +89,7 @@ def parse_cors(value: str) -> dict[str, Any]:
         return {}
     shape = member_shape(("Cors",), "CreateFunctionUrlConfig")
     cors: dict[str, Any] = {}
-    for line in _lines(value):
+    for line in lines_of(value):
         key, equals, raw = line.partition("=")
         member = CORS_KEYS.get(key.strip().lower())
         if not equals or member is None:

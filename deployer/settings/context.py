@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..naming import ref_from_env, session_name
 from ..ownership import Owner
-from .inputs import DEFAULT_ROLE_DURATION, PULL_REQUEST_EVENTS, _boolean, _Reader
+from .inputs import DEFAULT_ROLE_DURATION, PULL_REQUEST_EVENTS, Reader, boolean
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class CommentTarget:
     token: str = field(repr=False)
 
 
-def _read_owner(env: Mapping[str, str], git: GitContext) -> Owner | None:
+def read_owner(env: Mapping[str, str], git: GitContext) -> Owner | None:
     """The pull request (from the event payload) or the branch this run is for."""
     if env.get("GITHUB_EVENT_NAME", "") in PULL_REQUEST_EVENTS:
         number = pull_request_number(env.get("GITHUB_EVENT_PATH", ""))
@@ -67,7 +67,7 @@ def _read_owner(env: Mapping[str, str], git: GitContext) -> Owner | None:
     return Owner(git.repository, ref=git.ref) if git.ref else None
 
 
-def _read_credentials(reader: _Reader, env: Mapping[str, str], git: GitContext) -> OidcCredentials | None:
+def read_credentials(reader: Reader, env: Mapping[str, str], git: GitContext) -> OidcCredentials | None:
     role = reader.api_text("role-to-assume")
     session = reader.api_text("role-session-name")
     duration = reader.api_number("role-duration-seconds")
@@ -94,9 +94,9 @@ def _read_credentials(reader: _Reader, env: Mapping[str, str], git: GitContext) 
     )
 
 
-def _read_comment(reader: _Reader, env: Mapping[str, str], git: GitContext) -> tuple[CommentTarget | None, str]:
+def read_comment(reader: Reader, env: Mapping[str, str], git: GitContext) -> tuple[CommentTarget | None, str]:
     """The pull request to comment on, or why there is none (a notice, not an error)."""
-    if not reader.parse("comment", _boolean):
+    if not reader.parse("comment", boolean):
         return None, ""
     token = reader.given("github-token")
     if token is None:

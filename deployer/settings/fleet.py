@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DeployError
-from .inputs import MAX_PARALLEL, _boolean, _integer_in, _Reader
-from .workspace import _in_workspace
+from ..errors import InputError
+from ..model import Command
+from .inputs import MAX_PARALLEL, Reader, boolean, integer_in
+from .workspace import in_workspace
 
 
 @dataclass(frozen=True)
@@ -25,26 +26,26 @@ class FleetSettings:
 
 def load_fleet_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> FleetSettings | None:
     """The deploy-file inputs; None when ``config`` is not given (a single-function run)."""
-    reader = _Reader(inputs)
+    reader = Reader(inputs)
     value = reader.given("config")
     if value is None:
         if reader.given("only"):
             reader.fail("only", "only applies with config", "give the deploy file in config")
         if reader.problems:
-            raise DeployError(*reader.problems)
+            raise InputError(*reader.problems)
         return None
     base = Path(env.get("GITHUB_WORKSPACE") or ".")
-    path = _in_workspace(reader, "config", value, base)
+    path = in_workspace(reader, "config", value, base)
     if path is not None and not path.is_file():
         reader.fail("config", f"'{value}' is not a file under {base}", "give the path of the deploy file, relative to the workspace")
     fleet = FleetSettings(
         config=path or base / value,
         display=value,
         only=reader.given("only"),
-        max_parallel=reader.parse("max-parallel", _integer_in(1, MAX_PARALLEL, "functions")) or 4,
-        fail_fast=bool(reader.parse("fail-fast", _boolean)),
-        listing=reader.raw("command") == "list",
+        max_parallel=reader.parse("max-parallel", integer_in(1, MAX_PARALLEL, "functions")) or 4,
+        fail_fast=bool(reader.parse("fail-fast", boolean)),
+        listing=reader.raw("command") == Command.LIST,
     )
     if reader.problems:
-        raise DeployError(*reader.problems)
+        raise InputError(*reader.problems)
     return fleet

@@ -12,9 +12,9 @@ from typing import Any
 from .. import environment, surface
 from .inputs import (
     REMOVE,
-    _choice,
-    _key_value_lines,
-    _Reader,
+    Reader,
+    key_value_lines,
+    one_of,
 )
 from .table import ENVIRONMENT_MODES
 
@@ -88,7 +88,7 @@ def environment_problems(variables: Mapping[str, str]) -> list[str]:
     return environment.problems(variables)
 
 
-def _read_environment(reader: _Reader) -> dict[str, str] | None:
+def _read_environment(reader: Reader) -> dict[str, str] | None:
     variables = reader.parse("environment", parse_environment)
     if variables is None:
         return None
@@ -100,8 +100,8 @@ def _read_environment(reader: _Reader) -> dict[str, str] | None:
 SIZE_HINT = "keep big values out of the environment: read them at run time from SSM Parameter Store or Secrets Manager"
 
 
-def _read_tags(reader: _Reader) -> dict[str, str]:
-    tags = reader.parse("tags", lambda v: _key_value_lines(v, "tag")) or {}
+def _read_tags(reader: Reader) -> dict[str, str]:
+    tags = reader.parse("tags", lambda v: key_value_lines(v, "tag")) or {}
     for key, value in tags.items():
         if key.lower().startswith("aws:"):
             reader.fail("tags", f"tag '{key}' uses the reserved 'aws:' prefix")
@@ -110,11 +110,11 @@ def _read_tags(reader: _Reader) -> dict[str, str]:
     return tags
 
 
-def _read_function(reader: _Reader) -> FunctionSettings:
+def read_function(reader: Reader) -> FunctionSettings:
     return FunctionSettings(
         configuration=_read_configuration(reader),
         environment=_read_environment(reader),
-        environment_mode=reader.parse("environment-mode", _choice(ENVIRONMENT_MODES)) or "merge",
+        environment_mode=reader.parse("environment-mode", one_of(ENVIRONMENT_MODES)) or "merge",
         tags=_read_tags(reader),
         reserved_concurrency=None if reader.raw("reserved-concurrency") == REMOVE else reader.api_number("reserved-concurrency"),
         remove_reserved_concurrency=reader.raw("reserved-concurrency") == REMOVE,
@@ -122,7 +122,7 @@ def _read_function(reader: _Reader) -> FunctionSettings:
     )
 
 
-def _read_configuration(reader: _Reader) -> dict[str, Any]:
+def _read_configuration(reader: Reader) -> dict[str, Any]:
     """Every row of the configuration surface that was given, checked against the model."""
     given: dict[str, Any] = {}
     for row in surface.ROWS:

@@ -45,7 +45,7 @@ MAX_DEPLOYMENT_ALARMS = 10  # CodeDeploy's limit on the alarms of a deployment (
 MAX_PROVISIONED = 100_000  # above any account's concurrency; Lambda itself refuses what the account lacks
 
 
-_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
 
 
 _KEY_VALUE_LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=(.*)$")
@@ -57,7 +57,7 @@ DEFAULT_ROLE_DURATION = 3600
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
 
-class _Reader:
+class Reader:
     """Reads inputs one by one, collecting every problem instead of stopping at one."""
 
     def __init__(self, inputs: Mapping[str, str]) -> None:
@@ -72,8 +72,8 @@ class _Reader:
         value = self.raw(name)
         return value or None
 
-    def fail(self, name: str, what: str, hint: str = "") -> None:
-        self.problems.append(Problem(what, hint=hint, input=name))
+    def fail(self, name: str, what: str, hint: str = "", terminal_hint: str = "") -> None:
+        self.problems.append(Problem(what, hint=hint, input=name, terminal_hint=terminal_hint))
 
     def parse(self, name: str, convert: Callable[[str], T], hint: str = "") -> T | None:
         """Apply ``convert`` to a given value; a ValueError becomes a problem."""
@@ -95,7 +95,7 @@ class _Reader:
 
     def api_lines(self, name: str) -> tuple[str, ...]:
         """A list input, each line checked against the API member."""
-        lines = tuple(_lines(self.raw(name)))
+        lines = tuple(lines_of(self.raw(name)))
         for line in lines:
             try:
                 _field(name).check(line)
@@ -113,14 +113,14 @@ def _field(name: str) -> ApiField:
     return api_field(service, shape)
 
 
-def _boolean(value: str) -> bool:
+def boolean(value: str) -> bool:
     lowered = value.lower()
     if lowered not in ("true", "false"):
         raise ValueError(f"'{value}' is not a boolean; use true or false")
     return lowered == "true"
 
 
-def _integer_in(low: float, high: float, unit: str) -> Callable[[str], int]:
+def integer_in(low: float, high: float, unit: str) -> Callable[[str], int]:
     def convert(value: str) -> int:
         try:
             number = int(value)
@@ -133,7 +133,7 @@ def _integer_in(low: float, high: float, unit: str) -> Callable[[str], int]:
     return convert
 
 
-def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
+def one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
     def convert(value: str) -> str:
         if value not in allowed:
             raise ValueError(f"'{value}' is not one of: {', '.join(allowed)}")
@@ -142,13 +142,13 @@ def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
     return convert
 
 
-def _lines(value: str) -> list[str]:
+def lines_of(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def _key_value_lines(value: str, what: str) -> dict[str, str]:
+def key_value_lines(value: str, what: str) -> dict[str, str]:
     result: dict[str, str] = {}
-    for number, line in enumerate(_lines(value), start=1):
+    for number, line in enumerate(lines_of(value), start=1):
         match = _KEY_VALUE_LINE.match(line)
         if not match:
             # Never echo the line: it may hold a secret value.
@@ -166,21 +166,21 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
-def _json(value: str) -> Any:
+def json_value(value: str) -> Any:
     return load_json(value)
 
 
-def _json_text(value: str) -> str:
-    _json(value)
+def json_text(value: str) -> str:
+    json_value(value)
     return value
 
 
-def _rate(value: str) -> float:
+def rate(value: str) -> float:
     """An error rate: ``2%`` or ``0.02``; ``0%`` means any error at all fails the gate."""
     return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
 
 
-def _seconds_between(low: float, high: float) -> Callable[[str], float]:
+def seconds_between(low: float, high: float) -> Callable[[str], float]:
     def convert(value: str) -> float:
         seconds = parse_duration(value)
         if not low <= seconds <= high:

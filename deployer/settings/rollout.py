@@ -13,13 +13,13 @@ from .inputs import (
     COMMANDS,
     MAX_DEPLOYMENT_ALARMS,
     MAX_PROVISIONED,
-    _choice,
-    _integer_in,
-    _json,
-    _json_text,
-    _rate,
-    _Reader,
-    _seconds_between,
+    Reader,
+    integer_in,
+    json_text,
+    json_value,
+    one_of,
+    rate,
+    seconds_between,
 )
 from .table import ENGINES
 
@@ -48,24 +48,24 @@ class RolloutSettings:
     after_traffic_hook: str | None = None
 
 
-def _read_rollout(reader: _Reader) -> RolloutSettings:
+def read_rollout(reader: Reader) -> RolloutSettings:
     strategy = reader.parse("strategy", parse_strategy) or ALL_AT_ONCE
     to_version, to_alias = _read_rollback_target(reader)
     rollout = RolloutSettings(
-        command=Command(reader.parse("command", _choice(COMMANDS)) or Command.DEPLOY),
+        command=Command(reader.parse("command", one_of(COMMANDS)) or Command.DEPLOY),
         strategy=strategy,
         canary_weight=reader.parse("canary-weight", parse_canary_weight),
         to_version=to_version,
         to_alias=to_alias,
         previous_alias=reader.api_text("previous-alias"),
-        provisioned_concurrency=reader.parse("provisioned-concurrency", _integer_in(0, MAX_PROVISIONED, "environments")),
+        provisioned_concurrency=reader.parse("provisioned-concurrency", integer_in(0, MAX_PROVISIONED, "environments")),
         alarms=reader.api_lines("alarms"),
-        max_error_rate=reader.parse("max-error-rate", _rate),
-        min_invocations=reader.parse("min-invocations", _integer_in(1, 10**9, "invocations")) or 20,
-        health_interval=reader.parse("health-interval", _seconds_between(1, 3600)) or 10.0,
-        smoke_payload=reader.parse("smoke-payload", _json_text),
-        smoke_expect=reader.parse("smoke-expect", _json),
-        engine=reader.parse("engine", _choice(ENGINES)) or "native",
+        max_error_rate=reader.parse("max-error-rate", rate),
+        min_invocations=reader.parse("min-invocations", integer_in(1, 10**9, "invocations")) or 20,
+        health_interval=reader.parse("health-interval", seconds_between(1, 3600)) or 10.0,
+        smoke_payload=reader.parse("smoke-payload", json_text),
+        smoke_expect=reader.parse("smoke-expect", json_value),
+        engine=reader.parse("engine", one_of(ENGINES)) or "native",
         codedeploy_application=reader.api_text("codedeploy-application"),
         codedeploy_group=reader.api_text("codedeploy-group"),
         before_traffic_hook=reader.api_text("before-traffic-hook"),
@@ -75,7 +75,7 @@ def _read_rollout(reader: _Reader) -> RolloutSettings:
     return rollout
 
 
-def _read_rollback_target(reader: _Reader) -> tuple[str | None, str | None]:
+def _read_rollback_target(reader: Reader) -> tuple[str | None, str | None]:
     """``to-version``: a published version number, or an alias whose version to go back to."""
     value = reader.given("to-version")
     if value is None:
@@ -93,7 +93,7 @@ def _read_rollback_target(reader: _Reader) -> tuple[str | None, str | None]:
     return version, None
 
 
-def _check_rollout_combinations(reader: _Reader, rollout: RolloutSettings) -> None:
+def _check_rollout_combinations(reader: Reader, rollout: RolloutSettings) -> None:
     if rollout.canary_weight is not None and rollout.strategy.gradual:
         reader.fail(
             "canary-weight",

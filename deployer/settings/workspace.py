@@ -6,10 +6,10 @@ import contextlib
 import zipfile
 from pathlib import Path
 
-from .inputs import _Reader
+from .inputs import Reader
 
 
-def _in_workspace(reader: _Reader, name: str, value: str, base: Path) -> Path | None:
+def in_workspace(reader: Reader, name: str, value: str, base: Path) -> Path | None:
     """``value`` resolved against the workspace; None (and a problem) if it leads outside,
     directly (``../elsewhere``, an absolute path) or through a symlink."""
     path = base / value
@@ -34,9 +34,9 @@ def _in_workspace(reader: _Reader, name: str, value: str, base: Path) -> Path | 
     return None
 
 
-def _read_source(reader: _Reader, base: Path) -> Path:
+def read_source(reader: Reader, base: Path) -> Path:
     value = reader.raw("source")
-    source = _in_workspace(reader, "source", value, base)
+    source = in_workspace(reader, "source", value, base)
     if source is None:
         return base / value
     if not source.exists():
@@ -46,11 +46,11 @@ def _read_source(reader: _Reader, base: Path) -> Path:
     return source
 
 
-def _read_requirements(reader: _Reader, base: Path, source: Path) -> Path | None:
+def read_requirements(reader: Reader, base: Path, source: Path) -> Path | None:
     value = reader.given("requirements")
     if value is None:
         return None
-    path = _in_workspace(reader, "requirements", value, base)
+    path = in_workspace(reader, "requirements", value, base)
     if path is not None and not path.is_file():
         reader.fail("requirements", f"'{value}' is not a file under {base}")
     if source.suffix == ".zip":

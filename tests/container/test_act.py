@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from deployer.sandbox import ACCOUNT, Sandbox
@@ -173,7 +174,6 @@ def test_the_preview_lifecycle_under_a_real_runner(
 ) -> None:
     host, root = docker_host
     sandbox.fidelity.in_progress_reads = 1  # type: ignore[union-attr]
-    import boto3
 
     boto3.client("iam").create_role(RoleName="act", AssumeRolePolicyDocument="{}")
     act = Act(host, root, repository, sandbox)
@@ -218,7 +218,6 @@ def test_runner_files_that_are_not_there_are_the_runners_problem(
     docker_host: tuple[dict[str, str], Path], repository: Path, sandbox: Sandbox, lambda_client: Any
 ) -> None:
     host, root = docker_host
-    import boto3
 
     boto3.client("iam").create_role(RoleName="act", AssumeRolePolicyDocument="{}")
     # The workspace is readable, but neither the summary nor GITHUB_OUTPUT can be written.

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import yaml
 
+from deployer.masking import values_to_mask
 from deployer.sandbox import Sandbox
+from deployer.settings import parse_environment
 from tests.conftest import ROOT
 from tests.unit.test_report import parse_github_output
 
@@ -202,8 +204,6 @@ def github_env(event: str = "push", ref_name: str = "main", head_ref: str = "") 
 
 def secrets_of(inputs: dict[str, str]) -> tuple[str, ...]:
     """Values a run must never show: environment values and tokens (long enough to be real)."""
-    from deployer.masking import values_to_mask
-    from deployer.settings import parse_environment
 
     environment: dict[str, str] = {}
     if inputs.get("environment", "").strip():

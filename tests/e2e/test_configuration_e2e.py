@@ -7,6 +7,7 @@ changed setting is one UpdateFunctionConfiguration and one new version."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -186,6 +187,36 @@ def test_an_image_function_is_created_reused_and_moved_to_a_new_digest(
     assert missing.returncode == 1 and any("ECR has no image orders:nope" in e for e in missing.errors)
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "interrupted"),
+    [
+        ("image-command", "app.other", {"ImageConfig": {"Command": ["app.other"]}}),
+        ("memory", "512", {"MemorySize": 512}),
+    ],
+)
+def test_a_rerun_after_a_setting_reached_latest_but_no_version_publishes_it(
+    fast: Sandbox, workspace: Path, role_arn: str, lambda_client: Any, setting: str, value: str, interrupted: dict[str, Any]
+) -> None:
+    """A run stopped after UpdateFunctionConfiguration left the new setting on $LATEST only; the re-run
+    must see that live serves the old one (ImageConfig is reported as ImageConfigResponse) and publish."""
+    ecr = boto3.client("ecr", region_name=REGION)
+    repository = ecr.create_repository(repositoryName="orders")["repository"]["repositoryUri"]
+    push_image(ecr, "stable", "layer one")
+    inputs = {"function-name": "orders", "alias": "live", "role": role_arn, "package-type": "Image"}
+    inputs |= {"image-uri": f"{repository}:stable", "image-command": "app.handler", "memory": "256"}
+    assert run_action(workspace, fast, inputs).returncode == 0
+    lambda_client.update_function_configuration(FunctionName="orders", **interrupted)  # what the interrupted run did
+
+    rerun = run_action(workspace, fast, {**inputs, setting: value})
+    assert rerun.returncode == 0, rerun.stdout
+    assert (rerun.outputs["status"], rerun.outputs["version"]) == ("deployed", "2"), rerun.outputs
+    live = lambda_client.get_function_configuration(FunctionName="orders", Qualifier="live")
+    assert (live["ImageConfigResponse"]["ImageConfig"].get("Command"), live["MemorySize"]) == (
+        ["app.other"] if setting == "image-command" else ["app.handler"],
+        512 if setting == "memory" else 256,
+    )
+
+
 def test_a_prebuilt_s3_object_is_deployed_as_it_is(fast: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="artifacts")
@@ -194,7 +225,6 @@ def test_a_prebuilt_s3_object_is_deployed_as_it_is(fast: Sandbox, workspace: Pat
     inputs = {**create_inputs(role_arn), "source": "", "s3-bucket": "artifacts", "s3-key": "builds/orders-1.zip"}
     deployed = run_action(workspace, fast, inputs)
     assert deployed.returncode == 0, deployed.stdout
-    import base64
 
     expected = base64.b64encode(hashlib.sha256(package).digest()).decode()
     assert deployed.outputs["code-sha256"] == expected == configuration(lambda_client)["CodeSha256"]
@@ -278,6 +308,5 @@ def test_the_remaining_settings_reach_lambda_through_the_entrypoint(
     }
     deployed = run_action(workspace, fast, pinned)
     assert deployed.returncode == 0, deployed.stdout
-    import base64
 
     assert deployed.outputs["code-sha256"] == base64.b64encode(hashlib.sha256(first).digest()).decode()

@@ -10,9 +10,11 @@ from typing import Any
 import boto3
 import pytest
 
+from deployer.package import build_artifact
 from deployer.planner import package_key
 from deployer.sandbox import REGION, Sandbox
 from tests.e2e.runner import ENTRYPOINT, create_inputs, github_env, prepare, run_action
+from tests.unit.test_package import make_wheel
 from tests.unit.test_report import parse_github_output
 
 
@@ -173,8 +175,6 @@ def publish_layer(sandbox: Sandbox, lambda_client: Any) -> str:
 def test_every_function_input_through_the_entrypoint(
     fast: Sandbox, workspace: Path, create: dict[str, str], lambda_client: Any, tmp_path: Path
 ) -> None:
-    from deployer.package import build_artifact
-    from tests.unit.test_package import make_wheel
 
     layer = publish_layer(fast, lambda_client)
     (workspace / "app" / "README.md").write_text("left out")

@@ -5,6 +5,7 @@ and ``command: status`` through entrypoint.py as the runner runs them."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import boto3
 import pytest
 import yaml
 
+from deployer.commands import COMMANDS
+from deployer.model import Command
 from deployer.sandbox import REGION, Sandbox
 from tests.conftest import ROOT, make_zip
 from tests.e2e.runner import RAW_CONTROL, run_action
@@ -59,28 +62,33 @@ def test_adopt_then_diff_then_status(sandbox: Sandbox, console_made: Path, lambd
     assert (entry["memory"], entry["timeout"], entry["tracing"], entry["tags"]) == (256, 20, "Active", {"team": "payments"})
     assert entry["environment"] == {"STAGE": "production"} and entry["alias"] == "live"
     assert (workspace / "live-code" / "handler.py").read_text() == (workspace / "app" / "handler.py").read_text()
-    listed = cli(sandbox, workspace, "list", "--config", "deploy.yml")
+    listed = cli(sandbox, workspace, "list", "--config", "deploy.yml")  # outside a workflow, with no alias given
     assert listed.returncode == 0 and "orders" in listed.stdout + listed.stderr, listed.stderr
+    assert entry["source"] == "live-code"  # the folder it downloaded to, not the whole working folder
 
-    # Deployed with the user's source, the adopted file changes no configuration.
-    (workspace / "deploy.yml").write_text(text.replace('source: "."', 'source: "app"'))
-    deployed = cli(sandbox, workspace, "deploy", "--config", "deploy.yml", "--json")
-    assert deployed.returncode == 0, deployed.stderr
-    assert "UpdateFunctionConfiguration" not in deployed.stderr
-    assert lambda_client.get_function_configuration(FunctionName="orders")["Environment"]["Variables"]["DB_PASSWORD"] == PASSWORD
-
+    # The downloaded code is the console's files in other zip bytes: no difference, and a deploy publishes nothing.
     same = cli(sandbox, workspace, "diff", "--config", "deploy.yml")
     assert same.returncode == 0, same.stdout + same.stderr
+    assert "no difference" in same.stdout
+    deployed = cli(sandbox, workspace, "deploy", "--config", "deploy.yml", "--json")
+    assert deployed.returncode == 0, deployed.stderr
+    result = json.loads(deployed.stdout)["orders"]
+    assert (result["status"], result["version"]) == ("unchanged", "1"), result
+    assert [v["Version"] for v in lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]] == ["$LATEST", "1"]
+    assert "in other zip bytes: the code is left as it is" in deployed.stderr
+    assert lambda_client.get_function_configuration(FunctionName="orders")["Environment"]["Variables"]["DB_PASSWORD"] == PASSWORD
+
     changed = (workspace / "deploy.yml").read_text().replace("memory: 256", "memory: 512")
     (workspace / "deploy.yml").write_text(changed)
     differs = cli(sandbox, workspace, "diff", "--config", "deploy.yml")
     assert differs.returncode == 3, differs.stdout + differs.stderr
     assert "memory: 256 → 512" in differs.stdout
+    assert cli(sandbox, workspace, "deploy", "--config", "deploy.yml").returncode == 0
 
     status = cli(sandbox, workspace, "status", "--function-name", "orders", "--keep-versions", "1", "--json")
     assert status.returncode == 0, status.stderr
     data = json.loads(status.stdout)
-    # The deploy packaged the user's source (other zip bytes than the console's): version 2.
+    # Only the memory change made a version: 2.
     assert [v["version"] for v in data["versions"]] == ["1", "2"] and [a["name"] for a in data["aliases"]] == ["live"]
     assert data["aliases"][0]["version"] == "2" and data["prunable"] == []  # version 1 is younger than prune-grace
     sandbox.fidelity.age("orders", 7200)  # type: ignore[union-attr]
@@ -154,8 +162,6 @@ def test_the_action_writes_diff_and_status_to_the_summary(sandbox: Sandbox, cons
 
 
 def test_operator_help_comes_from_one_place() -> None:
-    from deployer.commands import COMMANDS
-    from deployer.model import Command
 
     done = subprocess.run([sys.executable, "-m", "deployer", "logs", "--help"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0
@@ -165,7 +171,6 @@ def test_operator_help_comes_from_one_place() -> None:
 
 
 def test_logs_follow_tails_and_stops_cleanly_on_ctrl_c(sandbox: Sandbox, console_made: Path) -> None:
-    import signal
 
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName="/aws/lambda/orders")

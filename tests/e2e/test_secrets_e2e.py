@@ -22,7 +22,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from deployer.sandbox import Sandbox
+from tests.conftest import make_zip
 from tests.e2e.runner import ActionRun, create_inputs, run_action
+from tests.e2e.test_operator_e2e import cli
 from tests.e2e.test_preview import step
 from tests.github_fake import FakeGitHub
 from tests.markdown_check import code_spans, problems
@@ -149,8 +151,6 @@ PLAIN = {"LOG_LEVEL": "INFO", "API_URL": "https://api.example.com/v1", "TABLE_NA
 
 
 def test_init_holds_credentials_back_and_writes_plain_values(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
-    from tests.conftest import make_zip
-    from tests.e2e.test_operator_e2e import cli
 
     sandbox.fidelity.in_progress_reads = 0  # type: ignore[union-attr]
     lambda_client.create_function(
@@ -169,8 +169,6 @@ def test_init_holds_credentials_back_and_writes_plain_values(sandbox: Sandbox, w
 
 
 def test_an_alias_description_cannot_add_yaml(sandbox: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
-    from tests.conftest import make_zip
-    from tests.e2e.test_operator_e2e import cli
 
     sandbox.fidelity.in_progress_reads = 0  # type: ignore[union-attr]
     lambda_client.create_function(

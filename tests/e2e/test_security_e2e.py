@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -234,7 +235,6 @@ def test_the_checkouts_credentials_never_reach_the_zip(
     run = run_action(workspace, fast, {**create_inputs(role_arn), "source": "."})
     assert run.returncode == 0, run.stdout
     code = lambda_client.get_function(FunctionName="orders")["Code"]["Location"]
-    import urllib.request
 
     with urllib.request.urlopen(code) as response:
         names = zipfile.ZipFile(io.BytesIO(response.read())).namelist()

@@ -80,9 +80,10 @@ class Scenario:
     alarm_at: float | None = None  # fire the alarm at this time of the rollout's clock
     old_code: str = ""
     new_code: str = ""
+    clock: FakeClock | None = None  # the last run's
 
     def run(self, **extra: str) -> Run:
-        clock = FakeClock()
+        clock = self.clock = FakeClock()
         if self.alarm_at is not None:
             cloudwatch = boto3.client("cloudwatch", region_name=REGION)
             clock.at(self.alarm_at, lambda: cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="test"))
@@ -218,6 +219,31 @@ def test_faults_during_a_canarys_rollback(scenario: Scenario, kind: str) -> None
             scenario.assert_safe(run, what)
             assert run.code == 1 and scenario.alias()[0] == "1", f"{what}: the canary must end on stable\n{run.log}"
             scenario.assert_converges(what)
+
+
+def test_access_denied_while_restoring_the_alias_is_said_at_once(scenario: Scenario) -> None:
+    """A refusal cannot pass: one UpdateAlias, no pause, and the way out (not six calls and 50 s of sleep)."""
+    scenario.inputs = CANARY
+    scenario.alarm_at = 15
+    scenario.calls(exit_code=1)
+    network = scenario.sandbox.network
+    assert network is not None and scenario.clock is not None
+    bake_sleeps = list(scenario.clock.sleeps)  # the sound run's: the bake's intervals only
+
+    def alias_moves() -> list[int]:
+        return [seen.number for seen in network.seen if seen.method == "PUT" and seen.path.endswith("/aliases/live")]
+
+    restore = alias_moves()[-1]
+    scenario.prepare()
+    scenario.alarm_at = 15
+    network.arm({restore: "access-denied"})
+    run = scenario.run()
+    assert run.code == 1 and "Traceback" not in run.log
+    assert [number for number in alias_moves() if number >= restore] == [restore]
+    assert scenario.clock.sleeps == bake_sleeps and "trying again" not in run.log  # no RESTORE_PAUSE
+    assert "could not put alias 'live' back on version 1" in run.log and "AccessDeniedException" in run.log
+    assert "fix what AWS refused, then run 'command: rollback'" in run.log
+    assert scenario.alias()[1] != {}  # it really was left half-shifted: the message is the way out
 
 
 def test_the_matrix_reaches_every_kind_of_call(scenario: Scenario) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import urllib.request
+import zipfile
 from typing import Any
 
 import pytest
@@ -327,9 +330,6 @@ def test_r16_every_function_reports_a_logging_config(lambda_client: Any, role_ar
 
 
 def test_r17_the_code_location_serves_the_package(lambda_client: Any, role_arn: str) -> None:
-    import io
-    import urllib.request
-    import zipfile
 
     create(lambda_client, role_arn)
     location = lambda_client.get_function(FunctionName="f")["Code"]["Location"]

@@ -13,10 +13,11 @@ import pytest
 
 from deployer.app import main
 from deployer.aws import Services
-from deployer.github import ConsoleIO, Reporter
+from deployer.github import Reporter
 from deployer.sandbox import REGION, Sandbox
 from deployer.settings import Settings
 from tests.conftest import create_alarm
+from tests.fakes import SummaryConsole
 
 
 def connect(settings: Settings, io: Reporter) -> Services:
@@ -37,8 +38,9 @@ def write_file(workspace: Path, role_arn: str, names: list[str], extra: str = ""
 def run(workspace: Path, **inputs: str) -> tuple[int, dict[str, Any], str]:
     out = io.StringIO()
     env = {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION, "GITHUB_REF_NAME": "main"}
-    code, payload = main({"config": "deploy.yml", **inputs}, env, ConsoleIO(out), connect=connect)
-    return code, payload, out.getvalue()
+    console = SummaryConsole(out)
+    code, payload = main({"config": "deploy.yml", **inputs}, env, console, connect=connect)
+    return code, payload, out.getvalue() + "\n".join(console.summaries)  # the log, then the summary's Markdown
 
 
 NAMES = ["orders", "billing", "search", "users", "mailer"]

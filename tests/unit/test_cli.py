@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from deployer.__main__ import build_parser, input_ids, request_of
 from deployer.commands import COMMANDS
@@ -53,6 +54,13 @@ def test_every_boolean_input_works_as_a_bare_flag_and_with_a_value(name: str) ->
     assert parse("deploy", f"--{name}", "false")[1][name] == "false"
 
 
+def test_snapstart_and_fail_fast_work_as_bare_flags_like_dry_run() -> None:
+    """As seen: ``--snapstart`` and ``--fail-fast`` failed with "expected one argument"."""
+    assert {"snapstart", "fail-fast", "dry-run"} <= set(BOOLEAN_INPUTS)
+    _, inputs, _ = parse("deploy", "--function-name", "f", "--snapstart", "--fail-fast", "--dry-run")
+    assert (inputs["snapstart"], inputs["fail-fast"], inputs["dry-run"]) == ("true", "true", "true")
+
+
 def test_usage_errors_are_exit_1_and_said_by_the_subcommand() -> None:
     def cli(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "deployer", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
@@ -65,7 +73,6 @@ def test_usage_errors_are_exit_1_and_said_by_the_subcommand() -> None:
 
 
 def test_each_flags_help_is_its_action_yml_description_unless_the_command_says_better() -> None:
-    import yaml
 
     declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
     deploy = build_parser().subcommands["deploy"]

@@ -4,15 +4,18 @@ and a plan stopped part-way says where it stopped and what a re-run does (``inte
 from __future__ import annotations
 
 import inspect
+import io
 from typing import Any
 
 import botocore.exceptions as boto_errors
 import pytest
 from botocore.exceptions import ClientError
 
+from deployer.app import main
 from deployer.aws import explain
-from deployer.errors import ConflictError, ConnectionLost, DeployError, TransientError
+from deployer.errors import ConflictError, ConnectionLost, DeployError, GroupBusy, InputError, RefusedError, TransientError
 from deployer.executor import interruption
+from deployer.github import ConsoleIO
 from deployer.model import Plan, PointAlias, PublishVersion, ReuseVersion, ShiftTraffic, SmokeTest, UpdateCode, UpdateConfiguration
 from deployer.schedule import parse_strategy
 
@@ -43,19 +46,19 @@ def client_error(code: str, message: str = "nope", status: int = 400) -> ClientE
         (client_error("TooManyRequestsException", "Rate exceeded", 429), TransientError, "AWS kept throttling uploading the code"),
         (client_error("ThrottlingException", "Rate exceeded"), TransientError, "through 5 attempts"),
         (client_error("ServiceException", "internal", 500), TransientError, "server error (500 ServiceException"),
-        (client_error("AccessDeniedException", "not allowed", 403), DeployError, "grant the deploy role this permission"),
-        (client_error("ExpiredTokenException", "expired", 403), DeployError, "check the AWS credentials"),
+        (client_error("AccessDeniedException", "not allowed", 403), RefusedError, "grant the deploy role this permission"),
+        (client_error("ExpiredTokenException", "expired", 403), RefusedError, "check the AWS credentials"),
         (boto_errors.EndpointConnectionError(endpoint_url="https://lambda"), ConnectionLost, "the connection to AWS was lost"),
         (boto_errors.ConnectTimeoutError(endpoint_url="https://lambda"), ConnectionLost, "the connection to AWS was lost"),
         (boto_errors.ConnectionClosedError(endpoint_url="https://lambda"), ConnectionLost, "ConnectionClosedError"),
         (boto_errors.ReadTimeoutError(endpoint_url="https://lambda"), ConnectionLost, "ReadTimeoutError"),
         (boto_errors.SSLError(endpoint_url="https://lambda", error="bad cert"), ConnectionLost, "running the deploy again is safe"),
         (boto_errors.ProxyConnectionError(proxy_url="http://proxy"), ConnectionLost, "the connection to AWS was lost"),
-        (boto_errors.NoCredentialsError(), DeployError, "role-to-assume"),
-        (boto_errors.PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"), DeployError, "no usable AWS credentials"),
-        (boto_errors.TokenRetrievalError(provider="sso", error_msg="expired"), DeployError, "no usable AWS credentials"),
-        (boto_errors.ProfileNotFound(profile="prod"), DeployError, "no usable AWS credentials"),
-        (boto_errors.NoRegionError(), DeployError, "input 'aws-region'"),
+        (boto_errors.NoCredentialsError(), RefusedError, "role-to-assume"),
+        (boto_errors.PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"), RefusedError, "no usable AWS credentials"),
+        (boto_errors.TokenRetrievalError(provider="sso", error_msg="expired"), RefusedError, "no usable AWS credentials"),
+        (boto_errors.ProfileNotFound(profile="prod"), RefusedError, "no usable AWS credentials"),
+        (boto_errors.NoRegionError(), InputError, "input 'aws-region'"),
         (boto_errors.ParamValidationError(report="Invalid length"), DeployError, "please report it"),
         (boto_errors.IncompleteReadError(actual_bytes=1, expected_bytes=2), DeployError, "uploading the code failed"),
     ],
@@ -64,6 +67,26 @@ def test_each_botocore_error_gets_a_deliberate_answer(error: Exception, kind: ty
     answer = explain(error, "uploading the code", "function 'orders'")
     assert type(answer) is kind
     assert says in str(answer)
+
+
+def test_only_what_may_pass_is_transient() -> None:
+    """The kinds callers act on: a refusal or a guard is never retried as if it might pass."""
+    assert isinstance(explain(client_error("DeploymentLimitExceededException"), "x", "y"), GroupBusy)
+    for code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidIdentityToken", "ResourceConflictException"):
+        assert not isinstance(explain(client_error(code, status=403), "x", "y"), TransientError), code
+
+
+def test_the_credentials_hint_speaks_to_where_the_user_is() -> None:
+    answer = explain(boto_errors.NoCredentialsError(), "reading function 'orders'", "function 'orders'")
+    assert answer is not None
+    (problem,) = answer.problems
+    assert "role-to-assume" in problem.render() and "this step" in problem.render()
+    assert "aws sso login" in problem.render(terminal=True) and "this step" not in problem.render(terminal=True)
+
+
+def test_a_region_problem_is_about_the_region_input() -> None:
+    answer = explain(boto_errors.NoRegionError(), "reading function 'orders'", "function 'orders'")
+    assert answer is not None and answer.problems[0].input == "aws-region"
 
 
 def test_a_missing_service_model_is_a_bug_not_a_user_error() -> None:
@@ -121,10 +144,6 @@ def test_an_interrupted_traffic_step_points_at_the_alias() -> None:
 def test_a_bug_while_reading_the_inputs_exits_2_and_says_so(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Exit code 2 means a bug, with its traceback folded away, at every stage: reading the
     inputs included, before any AWS client exists."""
-    import io
-
-    from deployer.app import main
-    from deployer.github import ConsoleIO
 
     def broken(*_: Any) -> None:
         raise RuntimeError("a bug")

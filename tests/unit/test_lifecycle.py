@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,7 +66,6 @@ def test_prune_selection(versions: list[str], aliases: list[AliasState], keep: i
     ],
 )
 def test_session_name_derivation(repository: str, run_id: str, name: str) -> None:
-    import re
 
     derived = session_name(repository, run_id)
     assert derived == name

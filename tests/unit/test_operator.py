@@ -3,6 +3,8 @@ repeats, file differences, payloads."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from deployer.aws import LogEvent
 from deployer.commands import diff, logs
 from deployer.commands.invoke import read_payload
 from deployer.errors import DeployError
+from deployer.livecode import Files, compare_files
 from tests.conftest import make_zip
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -70,7 +73,21 @@ def test_follow_prints_each_event_once_and_stops_after_its_rounds() -> None:
 def test_files_added_removed_and_changed() -> None:
     live = make_zip({"a.py": "1", "b.py": "2", "c.py": "3"})
     wanted = make_zip({"a.py": "1", "b.py": "two", "d.py": "4"})
-    assert diff.compare_files(live, wanted) == diff.Files(added=("d.py",), removed=("c.py",), changed=("b.py",))
+    assert compare_files(live, wanted) == Files(added=("d.py",), removed=("c.py",), changed=("b.py",))
+
+
+def test_the_same_files_in_other_zip_bytes_are_no_difference_but_a_lost_executable_bit_is() -> None:
+    def zipped(mode: int, level: int) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+            info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+            info.create_system, info.external_attr, info.compress_type = 3, (0o100000 | mode) << 16, zipfile.ZIP_DEFLATED
+            archive.writestr(info, "#!/bin/sh\necho hi\n" * 20, compresslevel=level)
+        return buffer.getvalue()
+
+    assert zipped(0o755, 0) != zipped(0o755, 9)  # other bytes...
+    assert not compare_files(zipped(0o755, 0), zipped(0o755, 9)).any  # ...the same files
+    assert compare_files(zipped(0o755, 9), zipped(0o644, 9)).changed == ("bootstrap",)
 
 
 def test_a_difference_as_json_and_its_exit_code() -> None:

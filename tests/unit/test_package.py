@@ -6,13 +6,17 @@ import io
 import json
 import os
 import random
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from zlib_ng import zlib_ng
 
 from deployer.errors import DeployError
-from deployer.package import build_artifact, code_sha256, is_excluded
+from deployer.package import build_artifact, code_sha256, is_excluded, wheel_platforms
+from deployer.zipwriter import STORED, Member, write_zip
 
 FILES = {"app.py": "print('hi')\n", "lib/util.py": "X = 1\n", "lib/data.json": "{}", "bin/run.sh": "#!/bin/sh\necho hi\n"}
 
@@ -197,8 +201,6 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_its_escaped_name(tmp_path:
 
 def unzip_test(data: bytes, tmp_path: Path) -> None:
     """The archive passes Info-ZIP's own integrity test, and zipfile's."""
-    import shutil
-    import subprocess
 
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
     if shutil.which("unzip"):
@@ -237,7 +239,6 @@ def test_members_are_stored_or_deflated_as_their_content_warrants_and_read_back_
 
 
 def test_zip64_records_are_written_when_the_format_needs_them(tmp_path: Path) -> None:
-    from deployer.zipwriter import STORED, Member, write_zip
 
     many = [Member(f"f{i:05}", b"", 0, 0, STORED, 0o100644) for i in range(70_000)]  # more entries than 16 bits hold
     data = write_zip(many)
@@ -270,7 +271,6 @@ def test_the_same_files_give_the_same_bytes_after_touching_them_and_making_them_
 def test_the_bytes_are_pinned_to_the_deflate_library(tmp_path: Path) -> None:
     """The zip's bytes depend on zlib-ng's version (pinned in requirements.lock); a
     different version would change every CodeSha256, and so publish every function again."""
-    from zlib_ng import zlib_ng
 
     mixed_tree(tmp_path / "src")
     assert str(zlib_ng.ZLIBNG_VERSION) == "2.3.3"  # typed as int in its stubs, a str at run time
@@ -286,7 +286,6 @@ GOLDEN_SHA256 = "61phhwnLMN0OXC82pw/h1uNl1fwmK8hYG9lhMEWvLzA="
      ("python3.11", "x86_64", "manylinux_2_26_x86_64", 11), ("python3.9", "arm64", "manylinux_2_26_aarch64", 11)],
 )  # fmt: skip
 def test_wheel_platforms_follow_the_runtimes_glibc(runtime: str, architecture: str, newest: str, count: int) -> None:
-    from deployer.package import wheel_platforms
 
     platforms = wheel_platforms(runtime, architecture)
     assert platforms[0] == newest and len(platforms) == count and platforms[-1].startswith("manylinux2014_")

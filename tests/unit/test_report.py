@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
+from deployer.aws import client_config
 from deployer.errors import DeployError, Problem
 from deployer.github import ActionsIO, ConsoleIO, escape_data, escape_property, heredoc
-from deployer.model import Change, Plan, PointAlias, PublishVersion, Result, UpdateCode
+from deployer.model import Change, Plan, PointAlias, PublishVersion, Result, RolloutOutcome, TimelineEvent, UpdateCode
 from deployer.report import OUTPUT_NAMES, as_json, failure_markdown, markdown, outputs
 
 
@@ -121,7 +123,6 @@ def test_console_io_masks_secrets() -> None:
 
 
 def test_clients_use_botocores_standard_retry_mode() -> None:
-    from deployer.aws import client_config
 
     config = client_config()
     assert config.retries == {"mode": "standard", "total_max_attempts": 5}
@@ -129,9 +130,6 @@ def test_clients_use_botocores_standard_retry_mode() -> None:
 
 
 def test_a_rolled_back_rollout_is_explained_with_a_timeline_and_chart() -> None:
-    from dataclasses import replace
-
-    from deployer.model import RolloutOutcome, TimelineEvent
 
     rollout = RolloutOutcome(
         "rolled-back",

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from deployer.bounded import MAX_DEPTH, TooComplex, load_json, load_yaml
 from deployer.errors import DeployError
+from deployer.images import pinned
 from deployer.masking import values_to_mask
 from deployer.model import AliasState
-from deployer.naming import alias_from_ref, alias_problem
+from deployer.naming import RESERVED_SUFFIX, alias_from_ref, alias_problem
 from deployer.ownership import MARKER_PREFIX, Owner, choose_preview_alias, owner_of, owns
 from deployer.planner import prune_candidates
+from deployer.rollout import trace
 from deployer.schedule import parse_canary_weight
 from deployer.text import code_span, markdown_text, printable
 
@@ -40,7 +42,6 @@ def test_the_marker_names_the_repository_and_the_pull_request_or_branch() -> Non
 def test_a_preview_in_mid_rollout_is_still_its_own() -> None:
     """A rollout's trace carries the preview's marker: a run killed mid-canary leaves an alias
     its pull request still owns (to resolve, or to clean up), and no one else does."""
-    from deployer.rollout import trace
 
     owner = Owner("octo/orders", 17)
     during = alias("feature-x", trace("3", "4", "99", owner.marker))
@@ -239,7 +240,6 @@ def test_values_out_of_range_say_what_they_are() -> None:
 
 @pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\u2028"])
 def test_bidi_controls_and_line_separators_are_shown_escaped(control: str) -> None:
-    from deployer.text import markdown_text, printable
 
     shown = printable(f"a{control}b")
     assert control not in shown and f"\\u{ord(control):04x}" in shown
@@ -248,7 +248,6 @@ def test_bidi_controls_and_line_separators_are_shown_escaped(control: str) -> No
 
 @pytest.mark.parametrize("branch", ["feature-x-pr42", "fix-PR7", "x-pr1", "topic-b1a2b3c4d", "a/b-pr99"])
 def test_no_derived_name_ends_the_way_a_fallback_does(branch: str) -> None:
-    from deployer.naming import RESERVED_SUFFIX, alias_from_ref
 
     derived = alias_from_ref(branch)
     assert not RESERVED_SUFFIX.search(derived), derived
@@ -256,7 +255,6 @@ def test_no_derived_name_ends_the_way_a_fallback_does(branch: str) -> None:
 
 
 def test_a_fallback_always_ends_in_its_reserved_suffix() -> None:
-    from deployer.naming import RESERVED_SUFFIX
 
     assert Owner("o/r", 42).fallback("feature-x") == "feature-x-pr42"
     branch = Owner("o/r", ref="feature/x").fallback("feature-x")
@@ -265,7 +263,6 @@ def test_a_fallback_always_ends_in_its_reserved_suffix() -> None:
 
 
 def test_images_are_pinned_to_the_digest_that_was_resolved() -> None:
-    from deployer.images import pinned
 
     repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/orders"
     digest = "a" * 64

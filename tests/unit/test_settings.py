@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
+import botocore.session
 import pytest
 import yaml
 
+from deployer import surface
 from deployer.errors import DeployError
-from deployer.settings import DEFAULTS, INPUT_IDS, Settings, inputs_from_env, load_settings, parse_environment
+from deployer.settings import API_FIELDS, DEFAULTS, INPUT_IDS, Settings, inputs_from_env, load_settings, parse_environment
 from tests.conftest import ROOT
 
 ROLE = "arn:aws:iam::123456789012:role/deployer"
@@ -144,7 +148,6 @@ def test_environment_values_never_appear_in_errors(workspace: Path) -> None:
 
 
 def test_requirements_with_a_ready_zip_is_refused(workspace: Path) -> None:
-    import zipfile
 
     with zipfile.ZipFile(workspace / "code.zip", "w") as archive:
         archive.writestr("a.py", "")
@@ -290,9 +293,6 @@ CONTEXT = {  # other inputs an input is only valid with
 
 def model_violations(service: str, shape: str, valid: str) -> list[str]:
     """Values that break one constraint each of the model's shape, built from the model."""
-    import re
-
-    import botocore.session
 
     model = botocore.session.get_session().get_service_model(service).shape_for(shape)
     meta = model.metadata
@@ -313,7 +313,6 @@ def model_violations(service: str, shape: str, valid: str) -> list[str]:
 
 
 def test_every_api_input_follows_every_constraint_of_the_model(workspace: Path) -> None:
-    from deployer.settings import API_FIELDS
 
     assert set(VALID_API_VALUES) == set(API_FIELDS)
     checked = 0
@@ -363,7 +362,6 @@ SURFACE_VALID = {
 def test_every_configuration_row_is_validated_from_the_model(workspace: Path) -> None:
     """Each row of deployer.surface: a valid value loads; values that break one of the model's
     constraints for its member (or its list's member) are refused with the input's name."""
-    from deployer import surface
 
     assert set(SURFACE_VALID) == set(surface.BY_INPUT)
     checked = 0
