@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from .errors import DeployError, InputError, Problem
 from .limits import api_field
 from .model import Command
 from .settings import DEFAULTS, FleetSettings, Settings, load_settings
-from .settings.table import BY_ID, FILE_KEYS, INPUTS
+from .settings.table import BY_ID, FILE_KEYS, INPUTS, WAVE_FAILURES
+from .settings.waves import WAVES_SCHEMA, Waves, parse_waves_text, read_waves
 
 SCHEMA_FILE = Path(__file__).with_name("deploy-file.schema.json")
 # The keys a function (or the file's defaults) may have: every input but the run's own (table).
@@ -92,6 +93,10 @@ def build_schema() -> dict[str, Any]:
     declared = declared_inputs()
     described = {key: str(declared.get(key, {}).get("description", "")) for key in FILE_KEYS}
     properties = {key: {"description": described[key], **_key_schema(key)} for key in FILE_KEYS}
+
+    def described_run(key: str) -> str:
+        return str(declared.get(key, {}).get("description", ""))
+
     settings = {"type": "object", "additionalProperties": False, "properties": properties}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -112,6 +117,8 @@ def build_schema() -> dict[str, Any]:
                 "minItems": 1,
                 "items": {"$ref": "#/$defs/settings", "required": ["function-name"]},
             },
+            "waves": WAVES_SCHEMA,
+            "wave-failure": {"description": described_run("wave-failure"), "enum": list(WAVE_FAILURES)},
         },
         "$defs": {"settings": settings},
     }
@@ -130,6 +137,14 @@ class Entry:
     name: str
     inputs: Mapping[str, str]
     settings: Settings
+
+
+@dataclass(frozen=True)
+class DeployFile:
+    """A validated deploy file: its functions, and the waves they go out in (None: one region)."""
+
+    entries: list[Entry]
+    waves: Waves | None = None
 
 
 class _Lines:
@@ -249,6 +264,11 @@ def _given(direct: Mapping[str, str]) -> dict[str, str]:
 
 def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mapping[str, str], require_alias: bool = True) -> list[Entry]:
     """Every function of the file, validated; one ``DeployError`` with all problems otherwise."""
+    return load_deploy_file(fleet, direct, env, require_alias).entries
+
+
+def load_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mapping[str, str], require_alias: bool = True) -> DeployFile:
+    """The file's functions and waves, validated; one ``InputError`` with all problems otherwise."""
     display = fleet.display
     try:
         size = fleet.config.stat().st_size
@@ -292,10 +312,19 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
         seen.setdefault(name, index)
     defaults = {key: _as_input(key, value) for key, value in (document.get("defaults") or {}).items()}
     given = _given(direct)
+    waves = _waves(document, given, lines, display, problems)
     entries: list[Entry] = []
     for index, function in enumerate(functions):
         own = {key: _as_input(key, value) for key, value in function.items()}
         inputs = {**defaults, **given, **own}
+        if waves is not None:  # each target gives the region: one given here is a contradiction
+            for source, path in ((own, ("functions", index, "aws-region")), (defaults, ("defaults", "aws-region")), (given, ())):
+                if source.get("aws-region"):
+                    where = f"function '{names[index]}', key 'aws-region'" if path else "input 'aws-region'"
+                    problems.append(Problem("cannot be given with waves: each wave names its regions", where,
+                                            "remove aws-region, or the waves", display, lines.of(path) if path else 0))  # fmt: skip
+                    break
+            inputs["aws-region"] = waves.waves[0].targets[0].region if waves.waves[0].targets else "us-east-1"  # validated per target later
         try:
             entries.append(Entry(names[index], inputs, load_settings(inputs, env, require_alias)))
         except DeployError as error:
@@ -305,7 +334,26 @@ def read_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
         problems.append(Problem(f"'{fleet.only}' is not a function of {display}", hint="the file has: " + ", ".join(seen), input="only"))
     if problems:
         raise InputError(*problems)
-    return [entry for entry in entries if fleet.only in (None, entry.name)]
+    return DeployFile([entry for entry in entries if fleet.only in (None, entry.name)], waves)
+
+
+def _waves(document: Mapping[str, Any], given: Mapping[str, str], lines: _Lines, display: str, problems: list[Problem]) -> Waves | None:
+    """The file's waves (or the waves input's); the run's own role is each wave's default."""
+    failure = str(document.get("wave-failure") or given.get("wave-failure") or DEFAULTS["wave-failure"])
+    if "waves" in document and given.get("waves"):
+        where = lines.of(("waves",))
+        problems.append(Problem("the deploy file has waves: too", "input 'waves'", "give waves in one place", display, where))
+        return None
+    if "waves" not in document and not given.get("waves"):
+        return None
+    raw = document["waves"] if "waves" in document else parse_waves_text(given["waves"])
+    place = {"waves": "the deploy file, key 'waves'", "wave-failure": "the deploy file, key 'wave-failure'"} if "waves" in document else {}
+    try:
+        return read_waves(raw, failure, given.get("role-to-assume", ""), place)
+    except InputError as error:
+        line = lines.of(("waves",)) if "waves" in document else 0
+        problems.extend(replace(problem, file=display if line else "", line=line) for problem in error.problems)
+        return None
 
 
 def _locate(

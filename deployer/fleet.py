@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -41,7 +41,7 @@ class FunctionRun(Generic[T]):
     status: str  # the result's status, or failed | skipped | cancelled
 
 
-class _Stop:
+class Stop:
     """Why the functions still to run should not (fail-fast, or a signal); thread-safe."""
 
     def __init__(self) -> None:
@@ -54,11 +54,11 @@ class _Stop:
             self.event.set()
 
 
-class _StoppableClock:
+class StoppableClock:
     """The rollout's clock, whose sleeps end in ``Cancelled`` once the fleet stops, so a
     baking canary rolls back at once."""
 
-    def __init__(self, clock: Clock, stop: _Stop) -> None:
+    def __init__(self, clock: Clock, stop: Stop) -> None:
         self._clock = clock
         self._stop = stop
 
@@ -134,10 +134,13 @@ def run_functions(
     clock: Clock | None,
     work: Work[T],
     after: Callable[[Entry, Ended[T], Reporter], None] = lambda *_: None,
+    stop: Stop | None = None,
 ) -> list[FunctionRun[T]]:
-    stop = _Stop()
+    """``stop`` given: the caller's (waves), which also owns the signal handlers; else this run's own."""
+    owned = stop is None
+    stop = stop or Stop()
     lock = threading.Lock()
-    stoppable = _StoppableClock(clock or SystemClock(), stop)
+    stoppable = StoppableClock(clock or SystemClock(), stop)
     fail_fast = ", fail-fast" if fleet.fail_fast else ""
     io.info(f"running {counted(len(entries), 'function')} from {fleet.display}, {fleet.max_parallel} at a time{fail_fast}")
 
@@ -161,8 +164,6 @@ def run_functions(
         log.info(f"{status} in {seconds:.1f}s")
         return FunctionRun(entry.name, ended, seconds, status)
 
-    with (
-        on_stop_signals(lambda name: stop.set(f"cancelled by {name}")),
-        ThreadPoolExecutor(max_workers=fleet.max_parallel, thread_name_prefix="function") as pool,
-    ):
+    handlers = on_stop_signals(lambda name: stop.set(f"cancelled by {name}")) if owned else nullcontext()
+    with handlers, ThreadPoolExecutor(max_workers=fleet.max_parallel, thread_name_prefix="function") as pool:
         return list(pool.map(one, entries))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .analysis import DEFAULT_PERCENTILE, Analysis, GateResult, VersionStats
+from .analysis import judge as judge_analysis
 from .aws import CloudWatchGateway, Invocation, MetricCounts
 
 # CloudWatch stamps datapoints by minute; widen the window so the current minute and
@@ -28,6 +30,7 @@ class Reading:
     alarms: Mapping[str, str] = field(default_factory=dict)
     canary: MetricCounts | None = None
     stable: MetricCounts | None = None
+    compared: tuple[VersionStats, VersionStats] | None = None  # (new, stable) side by side, for canary analysis
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Verdict:
     healthy: bool
     reason: str  # why it failed; "" when healthy
     summary: str  # the readings in one line, for the log and the timeline
+    compared: tuple[VersionStats, VersionStats] | None = None
+    gates: tuple[GateResult, ...] = ()  # canary analysis: each gate's outcome with its numbers
 
 
 def _counts(counts: MetricCounts) -> str:
@@ -51,15 +56,30 @@ def describe(reading: Reading) -> str:
     return "; ".join(parts) or "no health checks configured"
 
 
-def judge(reading: Reading, max_error_rate: float | None, min_invocations: int) -> Verdict:
-    summary = describe(reading)
+def judge(reading: Reading, max_error_rate: float | None, min_invocations: int, analysis: Analysis | None = None) -> Verdict:
+    compared = reading.compared
+    gates = analysis_gates(compared, analysis, min_invocations) if compared is not None and analysis is not None else ()
+    readings = describe(reading) if reading.alarms or reading.canary is not None else ""
+    others = [gate.detail for gate in gates if not gate.failed]  # a failed gate's numbers are the reason itself
+    summary = "; ".join(part for part in (readings, *others) if part) or ("measured side by side" if gates else describe(reading))
     firing = sorted(name for name, state in reading.alarms.items() if state == "ALARM")
     if firing:
-        return Verdict(False, f"alarm {', '.join(firing)} is in ALARM", summary)
+        return Verdict(False, f"alarm {', '.join(firing)} is in ALARM", summary, compared, gates)
     canary = reading.canary
     if max_error_rate is not None and canary is not None and canary.invocations >= min_invocations and canary.rate > max_error_rate:
-        return Verdict(False, f"the new version's error rate {canary.rate:.2%} is above max-error-rate {max_error_rate:.2%}", summary)
-    return Verdict(True, "", summary)
+        reason = f"the new version's error rate {canary.rate:.2%} is above max-error-rate {max_error_rate:.2%}"
+        return Verdict(False, reason, summary, compared, gates)
+    failed = [gate for gate in gates if gate.failed]
+    if failed:
+        return Verdict(False, "; ".join(gate.detail for gate in failed), summary, compared, gates)
+    return Verdict(True, "", summary, compared, gates)
+
+
+def analysis_gates(compared: tuple[VersionStats, VersionStats], analysis: Analysis, min_invocations: int) -> tuple[GateResult, ...]:
+    canary, stable = compared
+    return judge_analysis(
+        canary, stable, analysis.latency_percentile, analysis.max_latency_increase, analysis.max_error_rate_increase, min_invocations
+    )
 
 
 def contains(actual: Any, expected: Any) -> bool:
@@ -100,6 +120,7 @@ class HealthGate:
         max_error_rate: float | None,
         min_invocations: int,
         now: Callable[[], datetime],
+        analysis: Analysis | None = None,
     ) -> None:
         self._cloudwatch = cloudwatch
         self._function = function_name
@@ -108,17 +129,33 @@ class HealthGate:
         self._max_error_rate = max_error_rate
         self._min_invocations = min_invocations
         self._now = now
+        self._analysis = analysis if analysis is not None and analysis.on else None
+
+    @property
+    def analyses(self) -> bool:
+        return self._analysis is not None
+
+    @property
+    def percentile(self) -> str:
+        return self._analysis.latency_percentile if self._analysis is not None else DEFAULT_PERCENTILE
 
     def read(self, canary: str, stable: str, since: datetime) -> Reading:
         alarms = self._cloudwatch.alarm_states(self._alarms) if self._alarms else {}
-        if self._max_error_rate is None:
+        if self._max_error_rate is None and self._analysis is None:
             return Reading(alarms=alarms)
         start, end = since - WINDOW_MARGIN, self._now() + WINDOW_MARGIN
-        return Reading(
-            alarms=alarms,
-            canary=self._cloudwatch.version_counts(self._function, self._alias, canary, start, end),
-            stable=self._cloudwatch.version_counts(self._function, self._alias, stable, start, end),
-        )
+        if self._analysis is None:
+            return Reading(
+                alarms=alarms,
+                canary=self._cloudwatch.version_counts(self._function, self._alias, canary, start, end),
+                stable=self._cloudwatch.version_counts(self._function, self._alias, stable, start, end),
+            )
+        # Canary analysis: both versions in one GetMetricData call, max-error-rate judged from the same numbers.
+        percentile = self._analysis.latency_percentile
+        new, old = self._cloudwatch.side_by_side(self._function, self._alias, (canary, stable), start, end, percentile)
+        counts = (MetricCounts(new.invocations, new.errors), MetricCounts(old.invocations, old.errors))
+        shown = counts if self._max_error_rate is not None else (None, None)
+        return Reading(alarms=alarms, canary=shown[0], stable=shown[1], compared=(new, old))
 
     def check(self, canary: str, stable: str, since: datetime) -> Verdict:
-        return judge(self.read(canary, stable, since), self._max_error_rate, self._min_invocations)
+        return judge(self.read(canary, stable, since), self._max_error_rate, self._min_invocations, self._analysis)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from .analysis import Check, ColdStarts
 from .schedule import Strategy, format_duration
 
 
@@ -593,6 +594,8 @@ class RolloutOutcome:
     reason: str = ""
     timeline: tuple[TimelineEvent, ...] = ()
     requested: bool = False  # a rollback the user asked for is a success, not a failure
+    analysis: tuple[Check, ...] = ()  # canary analysis: each health check, both versions side by side
+    cold_starts: tuple[ColdStarts, ...] = ()  # the new and the stable version's, in the rollout's window
 
     @property
     def failed(self) -> bool:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from . import __version__
-from .aws import WebIdentity
+from .aws import ChainedRole, Identity, WebIdentity
 from .errors import DeployError
-from .settings import OidcCredentials
+from .settings import ChainedCredentials, Credentials
 
 ATTEMPTS = 3
 PAUSE = 1.0
@@ -66,10 +66,13 @@ def fetch_id_token(request_url: str, request_token: str, audience: str) -> str:
     return value
 
 
-def web_identity(oidc: OidcCredentials | None, mask: Callable[[str], None]) -> WebIdentity | None:
-    """``role-to-assume``: GitHub's OIDC token, fetched (and masked) whenever botocore needs a new one."""
+def web_identity(oidc: Credentials | None, mask: Callable[[str], None]) -> Identity | None:
+    """``role-to-assume``: GitHub's OIDC token, fetched (and masked) whenever botocore needs a new one;
+    a role chained from the run's own credentials when there is no token (a wave's other account)."""
     if oidc is None:
         return None
+    if isinstance(oidc, ChainedCredentials):
+        return ChainedRole(oidc.role_arn, oidc.session_name, oidc.duration)
     mask(oidc.request_token)
 
     def token() -> str:

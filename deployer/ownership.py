@@ -14,6 +14,7 @@ marker existed carry none, so they count as someone else's.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -121,3 +122,36 @@ def _taken(alias: AliasState | None, reserved: bool) -> str:
     if alias is None:
         return "the previous-alias" if reserved else "free"
     return owner_of(alias)
+
+
+# The wave's record on an alias it moved: "[lambda-deploy wave europe: 7 from 6, baked]".
+_MARK = re.compile(r"\s*\[lambda-deploy wave (?P<wave>[\w.-]+): (?P<version>\d+) from (?P<before>\d*)(?P<baked>, baked)?\]\s*$")
+
+
+@dataclass(frozen=True)
+class WaveMark:
+    wave: str
+    version: str
+    before: str  # "" when the alias was new
+    baked: bool = False
+
+    def text(self) -> str:
+        return f"[lambda-deploy wave {self.wave}: {self.version} from {self.before}{', baked' if self.baked else ''}]"
+
+
+def wave_mark(description: str) -> WaveMark | None:
+    """The wave's record on an alias it moved (see ``waves``): where it came from, whether it baked."""
+    found = _MARK.search(description)
+    if found is None:
+        return None
+    return WaveMark(found["wave"], found["version"], found["before"], bool(found["baked"]))
+
+
+def with_wave_mark(description: str, mark: WaveMark | None) -> str:
+    """The alias's description with this wave's record in place of any earlier one (the user's text kept, cut to fit)."""
+    own = _MARK.sub("", description).strip()
+    if mark is None:
+        return own
+    suffix = mark.text()
+    room = DESCRIPTION_MAX - len(suffix) - 1
+    return f"{own[:room]} {suffix}".strip()

@@ -17,6 +17,7 @@ traceback); the commands and the fleet run it, and report what it says.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -66,7 +67,8 @@ class Stages:
                 self.timings.append((name, self._clock() - started))
 
 
-def traffic(settings: Settings, services: Services, clock: Clock, log: Callable[[str], None]) -> Traffic:
+def traffic(settings: Settings, services: Services, clock: Clock, log: Callable[[str], None], log_group: str = "") -> Traffic:
+    """How the alias moves, under which gates; ``log_group`` is where a rollout reads its cold starts."""
     rollout = settings.rollout
     gate = HealthGate(
         services.cloudwatch,
@@ -76,18 +78,27 @@ def traffic(settings: Settings, services: Services, clock: Clock, log: Callable[
         rollout.max_error_rate,
         rollout.min_invocations,
         clock.now,
+        rollout.analysis,
     )
-    context = RolloutContext(settings.function_name, rollout.health_interval, settings.wait_timeout, settings.git.run_id)
+    context = RolloutContext(settings.function_name, rollout.health_interval, settings.wait_timeout, settings.git.run_id, log_group)
     # With CodeDeploy, the alarms travel with the deployment and CodeDeploy acts on them;
-    # the action itself watches only the error rate while it follows the deployment.
+    # the action itself watches the error rate and the canary analysis while it follows.
+    watched = rollout.max_error_rate is not None or rollout.analysis.on
     rate_gate = (
         HealthGate(
-            services.cloudwatch, settings.function_name, settings.alias, (), rollout.max_error_rate, rollout.min_invocations, clock.now
+            services.cloudwatch,
+            settings.function_name,
+            settings.alias,
+            (),
+            rollout.max_error_rate,
+            rollout.min_invocations,
+            clock.now,
+            rollout.analysis,
         )
-        if rollout.engine == "codedeploy" and rollout.max_error_rate is not None
+        if rollout.engine == "codedeploy" and watched
         else None
     )
-    return Traffic(services.lambda_, services.codedeploy, gate, context, clock, log, rate_gate)
+    return Traffic(services.lambda_, services.codedeploy, gate, context, clock, log, rate_gate, services.logs)
 
 
 def read_state(settings: Settings, services: Services, io: Reporter) -> FunctionState:
@@ -143,8 +154,32 @@ def connect_with(connector: Connector) -> Connect:
     return connect
 
 
-def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Prepared:
-    """Read, package (a deploy), and plan by the command; nothing is changed."""
+class Packages:
+    """Each function's package, built once for the whole run: every target of a wave, and every
+    wave, ships the same bytes (one CodeSha256). Thread-safe: targets deploy in parallel, and
+    the first to need a function's package builds it while the others wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._built: dict[str, Artifact] = {}
+
+    def get(self, function_name: str, build: Callable[[], Artifact], io: Reporter) -> Artifact:
+        with self._lock:
+            lock = self._locks.setdefault(function_name, threading.Lock())
+        with lock:
+            built = self._built.get(function_name)
+            if built is not None:
+                io.info(f"the run's package of {function_name}: {built.file_count} files, CodeSha256 {built.sha256} (built once)")
+                return built
+            self._built[function_name] = artifact = build()
+            return artifact
+
+
+def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None, packages: Packages | None = None) -> Prepared:
+    """Read, package (a deploy; once per run with ``packages``), and plan by the command; nothing is changed."""
+    if settings.templated:  # a bucket or role per region (and account): this target's
+        settings = settings.filled(settings.region, services.identity.account)
     remember_secrets((settings.function.environment or {}).values())
     stages = Stages(io, time.monotonic)  # stage times are reported in real time
     deploying = settings.ships_code
@@ -155,12 +190,16 @@ def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock |
         and settings.code.kind == "package"
         and (settings.requirements is None or bool(settings.function.runtime and settings.function.architecture))
     )
-    artifact = _package(settings, None, stages, io) if early else None
+    packages = packages or Packages()
+    artifact = packages.get(settings.function_name, lambda: _package(settings, None, stages, io), io) if early else None
     with stages.stage("Read current state"):
         settings = claim_preview_alias(settings, services, io)
         state = read_state(settings, services, io)
     if deploying and artifact is None:
-        artifact = _package(settings, state, stages, io) if settings.code.kind == "package" else _locate(settings, services, stages, io)
+        if settings.code.kind == "package":
+            artifact = packages.get(settings.function_name, lambda: _package(settings, state, stages, io), io)
+        else:
+            artifact = _locate(settings, services, stages, io)
     if artifact is not None and _same_files_as_adopted(settings, state, artifact, services, io):
         artifact = replace(artifact, sha256=state.latest.code_sha256 if state.latest else artifact.sha256)
     with stages.stage("Plan"):
@@ -178,11 +217,13 @@ def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock |
     return Prepared(settings, state, artifact, plan, stages)
 
 
-def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None) -> Result:
+def deploy(settings: Settings, services: Services, io: Reporter, clock: Clock | None = None, packages: Packages | None = None) -> Result:
     """One function's command, end to end: ``prepare``, then the plan walked (or, in a dry run, rendered)."""
-    prepared = prepare(settings, services, io, clock)
+    prepared = prepare(settings, services, io, clock, packages)
     settings, state, plan, stages = prepared.settings, prepared.state, prepared.plan, prepared.stages
-    moving = traffic(settings, services, clock or SystemClock(), io.info)
+    latest = state.latest
+    log_group = str((latest.raw.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{latest.name}") if latest else ""
+    moving = traffic(settings, services, clock or SystemClock(), io.info, log_group)
     titles = {Command.CLEANUP: "Clean up", Command.PROMOTE: "Promote", Command.ROLLBACK: "Roll back"}
     title = titles.get(settings.command, "Deploy")
     with stages.stage("Dry run" if settings.dry_run else title):

@@ -63,7 +63,7 @@ from .model import (
     UpdateConfiguration,
     UploadToS3,
 )
-from .ownership import may_clean_up, owner_of, owns
+from .ownership import may_clean_up, owner_of, owns, wave_mark
 from .settings import FunctionSettings, GitContext, RolloutSettings, Settings
 from .settings.function import SIZE_HINT
 
@@ -539,6 +539,11 @@ def make_finish_plan(settings: Settings, state: FunctionState) -> Plan:
                 "deploy with previous-alias first, or give a version number",
             )
         to_version = found.version
+    # A wave moved this alias and recorded from where: a rollback with no target goes back there.
+    recorded = wave_mark(alias.description)
+    came_from = recorded.before if recorded is not None and recorded.version == alias.version else ""
+    if command is Command.ROLLBACK and to_version is None and alias.canary is None and came_from not in ("", alias.version):
+        to_version = came_from
     if alias.canary is None and (command is Command.PROMOTE or to_version is None):
         hint = "deploy with canary-weight first" if command is Command.PROMOTE else "give to-version to point the alias at a given version"
         raise DeployError.about(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
+from .analysis import Check, ColdStarts
 from .errors import DeployError, Problem
 from .model import Result, RolloutOutcome, TimelineEvent
 from .schedule import format_duration
@@ -28,6 +30,7 @@ OUTPUT_NAMES = (
     "canary-version",
     "function-url",
     "deleted-versions",
+    "analysis",
 )
 HEADLINES = {
     "deployed": "✅ Deployed",
@@ -63,6 +66,7 @@ def outputs(result: Result) -> dict[str, str]:
         "canary-version": result.rollout.canary if result.rollout else "",
         "function-url": result.function_url,
         "deleted-versions": "" if result.status == "planned" else ",".join(result.pruned.deleted),
+        "analysis": json_text(analysis_json(result.rollout)) if result.rollout and result.rollout.analysis else "",
     }
 
 
@@ -153,6 +157,7 @@ def markdown(result: Result) -> str:
     # AWS controls goes through markdown_text.
     if result.rollout is not None:
         lines += ["", *rollout_markdown(result.rollout)]
+        lines += ["", *analysis_markdown(result.rollout)] if result.rollout.analysis else []
     if result.plan.steps:
         lines += ["", "<details><summary>Plan</summary>", ""]
         lines += [f"{number}. {markdown_text(step.describe())}" for number, step in enumerate(result.plan.steps, start=1)]
@@ -197,6 +202,92 @@ def rollout_markdown(rollout: RolloutOutcome) -> list[str]:
     return lines
 
 
+def analysis_markdown(rollout: RolloutOutcome) -> list[str]:
+    """Canary analysis drawn: per health check, both versions' latency and error rates with the
+    traffic weight (Mermaid ``xychart-beta``: GitHub draws it), then the last check as a table."""
+    checks = rollout.analysis
+    if not checks:
+        return []
+    last = checks[-1]
+    new, stable = last.canary.version, last.stable.version
+
+    def labels(chosen: tuple[Check, ...]) -> str:
+        return ", ".join(f'"{label}"' for label in _chart_labels(tuple(TimelineEvent(c.at, c.weight, "", "") for c in chosen)))
+
+    def points(values: list[float | None]) -> str:
+        return ", ".join(f"{value or 0:.4g}" for value in values)
+
+    # A check where a version served nothing has no latency to draw: it is left out of that chart.
+    timed = tuple(c for c in checks if c.canary.latency is not None and c.stable.latency is not None)
+    top = max((value for c in timed for value in (c.canary.latency or 0, c.stable.latency or 0)), default=1.0) * 1.2
+    rates = [value * 100 for c in checks for value in (c.canary.rate, c.stable.rate)]
+    lines = [f"#### Canary analysis: version {new} against version {stable}, side by side behind the alias"]
+    if timed:
+        lines += [
+            "",
+            "```mermaid",
+            "xychart-beta",
+            f'    title "Latency {last.percentile} (ms): version {new}, then version {stable}"',
+            f"    x-axis [{labels(timed)}]",
+            f'    y-axis "ms" 0 --> {max(top, 1.0):.4g}',
+            f"    line [{points([c.canary.latency for c in timed])}]",
+            f"    line [{points([c.stable.latency for c in timed])}]",
+            "```",
+        ]
+    lines += [
+        "",
+        "```mermaid",
+        "xychart-beta",
+        f'    title "Traffic on version {new} (bars) and error rates (lines: {new}, then {stable}), %"',
+        f"    x-axis [{labels(checks)}]",
+        f'    y-axis "%" 0 --> {max(100.0, *rates):.4g}',
+        f"    bar [{points([c.weight * 100 for c in checks])}]",
+        f"    line [{points([c.canary.rate * 100 for c in checks])}]",
+        f"    line [{points([c.stable.rate * 100 for c in checks])}]",
+        "```",
+        "",
+        f"Last check, at {format_duration(round(last.at))} with {last.weight:.0%} of the traffic on version {new}:",
+        "",
+        f"| | version {new} (new) | version {stable} (stable) |",
+        "|---|---|---|",
+        f"| invocations | {last.canary.invocations:g} | {last.stable.invocations:g} |",
+        f"| errors | {last.canary.errors:g} ({last.canary.rate:.2%}) | {last.stable.errors:g} ({last.stable.rate:.2%}) |",
+        f"| throttles | {last.canary.throttles:g} | {last.stable.throttles:g} |",
+        f"| latency {last.percentile} | {_ms(last.canary.latency)} | {_ms(last.stable.latency)} |",
+    ]
+    colds = {cold.version: cold for cold in rollout.cold_starts}
+    if colds:
+        lines.append(f"| cold starts (init) | {_cold(colds.get(new))} | {_cold(colds.get(stable))} |")
+    marks = {"pass": "✅", "fail": "❌", "not-yet": "⏳"}
+    lines += ["", *(f"- {marks[gate.outcome]} {gate.gate}: {markdown_text(gate.detail)}" for gate in last.gates)]
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.0f} ms" if value is not None else "-"
+
+
+def _cold(cold: ColdStarts | None) -> str:
+    return f"{cold.count}, {cold.average:.0f} ms on average (worst {cold.worst:.0f} ms)" if cold else "none seen"
+
+
+def analysis_json(rollout: RolloutOutcome | None) -> list[dict[str, Any]]:
+    """Output ``analysis``: one entry per health check, both versions' numbers and the gates' outcomes."""
+    if rollout is None:
+        return []
+    return [
+        {
+            "at": check.at,
+            "weight": check.weight,
+            "percentile": check.percentile,
+            "new": asdict(check.canary),
+            "stable": asdict(check.stable),
+            "gates": [asdict(gate) for gate in check.gates],
+        }
+        for check in rollout.analysis
+    ]
+
+
 def comment_marker(function_name: str, alias: str) -> str:
     """Hidden in the comment, so the next run finds it again and edits it."""
     return f"<!-- lambda-deploy preview: {function_name} / {alias} -->"
@@ -229,6 +320,8 @@ def comment_markdown(result: Result, commit: str, run_url: str) -> str:
         ),
     ]
     lines = [f"### 🔎 Preview `{alias}` of `{name}`", "", "| | |", "|---|---|", *(f"| {key} | {_cell(value)} |" for key, value in rows)]
+    if result.rollout is not None and result.rollout.analysis:
+        lines += ["", *analysis_markdown(result.rollout)]
     return "\n".join([*lines, "", footer, marker])
 
 
@@ -316,4 +409,6 @@ def as_json(result: Result) -> dict[str, Any]:
             {"at": round(e.at, 3), "weight": e.weight, "event": e.event, "detail": e.detail}
             for e in (result.rollout.timeline if result.rollout else ())
         ],
+        "analysis": analysis_json(result.rollout),
+        "cold_starts": [asdict(cold) for cold in (result.rollout.cold_starts if result.rollout else ())],
     }

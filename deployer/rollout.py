@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from .aws import ActiveDeployment, CodeDeployGateway, DeploymentStatus, LambdaGateway, same_weights
+from .analysis import Check, ColdStarts
+from .aws import INIT_QUERY, ActiveDeployment, CodeDeployGateway, DeploymentStatus, LambdaGateway, LogsGateway, init_durations, same_weights
 from .errors import Cancelled, ConflictError, DeployError, GroupBusy, ProvisioningFailed, TransientError
 from .health import HealthGate, Verdict, judge_smoke
 from .model import (
@@ -82,10 +83,19 @@ class _Timeline:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._start = clock.monotonic()
+        self.started = clock.now()
         self.events: list[TimelineEvent] = []
+        self.checks: list[Check] = []
 
     def mark(self, weight: float, event: str, detail: str) -> None:
         self.events.append(TimelineEvent(self._clock.monotonic() - self._start, weight, event, detail))
+
+    def check(self, weight: float, verdict: Verdict, percentile: str) -> None:
+        """One health check's side-by-side reading, for the rollout's picture and the analysis output."""
+        if verdict.compared is not None:
+            new, stable = verdict.compared
+            at = round(self._clock.monotonic() - self._start, 1)
+            self.checks.append(Check(at, weight, new, stable, verdict.gates, percentile))
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class RolloutContext:
     health_interval: float
     wait_timeout: float
     run_id: str
+    log_group: str = ""  # where the function logs: the rollout's cold starts are read there (report only)
 
 
 class Traffic:
@@ -117,9 +128,13 @@ class Traffic:
         clock: Clock,
         log: Callable[[str], None],
         rate_gate: HealthGate | None = None,
+        logs: LogsGateway | None = None,
     ) -> None:
-        """``rate_gate`` watches max-error-rate while a CodeDeploy deployment runs."""
+        """``rate_gate`` watches max-error-rate and the canary analysis while a CodeDeploy deployment runs;
+        ``logs`` reads the rollout's cold starts (report only)."""
         self._aws = aws
+        self._logs = logs
+        self._percentile = gate.percentile
         self._rate_gate = rate_gate
         self._codedeploy = codedeploy
         self._gate = gate
@@ -140,6 +155,26 @@ class Traffic:
 
     def shift(self, step: ShiftTraffic, target: str) -> RolloutOutcome:
         timeline = _Timeline(self._clock)
+        return self._analysed(self._shift(step, target, timeline), timeline)
+
+    def _analysed(self, outcome: RolloutOutcome, timeline: _Timeline) -> RolloutOutcome:
+        """The outcome with its health checks side by side, and the cold starts of both versions
+        in the rollout's window (one Logs Insights query; report only, so a failure is a note)."""
+        if not timeline.checks:
+            return outcome
+        colds: tuple[ColdStarts, ...] = ()
+        if self._logs is not None and self._context.log_group:
+            start, end = int(timeline.started.timestamp()), int(self._clock.now().timestamp()) + 1
+            try:
+                rows = self._logs.query(self._context.log_group, start, end, INIT_QUERY, self._clock.sleep)
+            except (DeployError, Cancelled) as error:
+                self._log(f"cold starts not read ({error}); they are only reported")
+            else:
+                found = init_durations(rows)
+                colds = tuple(ColdStarts.of(v, found[v]) for v in (outcome.canary, outcome.stable) if v in found)
+        return replace(outcome, analysis=tuple(timeline.checks), cold_starts=colds)
+
+    def _shift(self, step: ShiftTraffic, target: str, timeline: _Timeline) -> RolloutOutcome:
         since = self._clock.now()
         move = _Move(step.name, step.stable, target, step.description)
         revision = step.revision_id
@@ -194,6 +229,7 @@ class Traffic:
         next_check = self._clock.monotonic()
         while True:
             verdict = self._gate.check(target, stable, since)
+            timeline.check(stage.weight, verdict, self._percentile)
             remaining = max(0.0, deadline - self._clock.monotonic())
             if not verdict.healthy:
                 timeline.mark(stage.weight, "unhealthy", f"{verdict.reason}; {verdict.summary}")
@@ -314,6 +350,11 @@ class Traffic:
     # --- CodeDeploy ------------------------------------------------------------------
 
     def hand_off(self, step: HandOffToCodeDeploy, target: str, description: str) -> RolloutOutcome | None:
+        timeline = _Timeline(self._clock)
+        outcome = self._hand_off(step, target, description, timeline)
+        return self._analysed(outcome, timeline) if outcome is not None else None
+
+    def _hand_off(self, step: HandOffToCodeDeploy, target: str, description: str, timeline: _Timeline) -> RolloutOutcome | None:
         """Create the CodeDeploy deployment and follow it to its end, then report what the alias
         really holds. CodeDeploy rolls a Lambda deployment back by redeploying the previous
         version as a second deployment, which takes time and can fail: a ``Stopped`` or
@@ -325,7 +366,6 @@ class Traffic:
         if target == step.stable:
             self._log(f"alias {step.name} already serves version {target}: no CodeDeploy deployment")
             return None
-        timeline = _Timeline(self._clock)
         appspec = build_appspec(self._context.function_name, step, target)
         try:
             deployment = self._codedeploy.create_deployment(
@@ -412,6 +452,7 @@ class Traffic:
                 return status, ""
             if self._rate_gate is not None and status.status == "InProgress":
                 verdict = self._rate_gate.check(move.target, move.stable, since)
+                timeline.check(watch.share, verdict, self._percentile)
                 self._log(f"error rate of version {move.target}: {verdict.summary}")
                 if not verdict.healthy:
                     reason = f"{verdict.reason} ({verdict.summary}); {self._stop(deployment)}"

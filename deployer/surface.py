@@ -52,6 +52,7 @@ class Row:
     create_only: bool = False  # Lambda takes it on CreateFunction only
     with_code: bool = False  # sent with the code (UpdateFunctionCode), not the configuration
     example: str = ""
+    templated: bool = False  # may hold {region} and {account}: each target of a wave fills them in
 
     @property
     def reported_at(self) -> tuple[str, ...]:
@@ -63,7 +64,7 @@ _MANAGED = ("CapacityProviderConfig", "LambdaManagedInstancesCapacityProviderCon
 ROWS: tuple[Row, ...] = (
     Row("handler", ("Handler",), "text", "", example="app.handler"),
     Row("runtime", ("Runtime",), "text", ""),
-    Row("role", ("Role",), "text", "", example="arn:aws:iam::123456789012:role/my-role"),
+    Row("role", ("Role",), "text", "", example="arn:aws:iam::123456789012:role/my-role", templated=True),
     Row("architecture", ("Architectures",), "one", "x86_64", with_code=True),
     Row("memory", ("MemorySize",), "integer", 128, unit="MB"),
     Row("timeout", ("Timeout",), "integer", 3, unit="seconds", documented_max=DOCUMENTED_MAX_TIMEOUT),
@@ -146,6 +147,18 @@ def _number(shape: Any, value: str, unit: str) -> float:
     return number
 
 
+# What a template's placeholders stand for while it is checked (each target sends its own).
+TEMPLATE_SAMPLE = {"region": "us-east-1", "account": "123456789012"}
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """``{region}`` and ``{account}`` filled in; ValueError for any other placeholder."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(f"'{template}' may hold only {{region}} and {{account}} as placeholders") from None
+
+
 def parse(row: Row, raw: str) -> Any:
     """The value to send for ``raw``; ValueError says what is wrong and what is allowed."""
     if raw.strip().lower() == REMOVE:
@@ -153,6 +166,9 @@ def parse(row: Row, raw: str) -> Any:
             raise ValueError(f"'{REMOVE}' cannot remove this setting; give a value")
         return [] if row.form in LIST_FORMS else row.default
     shape = member_shape(row.path)
+    if row.templated:  # checked as a target will send it; the template is kept for the target to fill in
+        _check(row, shape, fill(raw.strip(), TEMPLATE_SAMPLE))
+        return raw.strip()
     if row.form in ("boolean", "switch"):
         if raw.lower() not in ("true", "false"):
             raise ValueError(f"'{raw}' is not a boolean; use true or false")

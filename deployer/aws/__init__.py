@@ -31,14 +31,15 @@ from .errors import CONFLICT_RETRIES, CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEM
 from .lambda_lifecycle import PROVISIONED_READY, Invocation, LambdaGateway
 from .lambda_reads import Wants
 from .lambda_writes import configuration_holds, same_weights
-from .logs import LogEvent, LogsGateway
+from .logs import INIT_QUERY, LogEvent, LogsGateway, init_durations
 from .s3 import TRANSFER, S3Gateway
 from .services import Connector, Services
-from .session import CallLog, LazyClient, WebIdentity, client_config, make_session, open_session
+from .session import CallLog, ChainedRole, Identity, LazyClient, WebIdentity, client_config, make_session, open_session
 
 __all__ = [
     "CONFLICT_RETRIES",
     "CONNECT_TIMEOUT",
+    "INIT_QUERY",
     "PROVISIONED_READY",
     "READ_TIMEOUT",
     "RETRY_ATTEMPTS",
@@ -46,12 +47,14 @@ __all__ = [
     "TRANSFER",
     "ActiveDeployment",
     "CallLog",
+    "ChainedRole",
     "CloudWatchGateway",
     "CodeDeployGateway",
     "Connector",
     "DeploymentGroup",
     "DeploymentStatus",
     "EcrGateway",
+    "Identity",
     "Invocation",
     "LambdaGateway",
     "LazyClient",
@@ -65,6 +68,7 @@ __all__ = [
     "client_config",
     "configuration_holds",
     "explain",
+    "init_durations",
     "make_session",
     "open_session",
     "remember_secrets",

@@ -1,15 +1,21 @@
 """CloudWatch: alarm states (a missing alarm is an error, not silence) and per-version
-Lambda metrics (the ``ExecutedVersion`` dimension behind an alias)."""
+Lambda metrics (the ``ExecutedVersion`` dimension behind an alias): counts for one version
+(GetMetricStatistics), or both versions side by side in one GetMetricData call (invocations,
+errors, throttles and the duration at a percentile) for canary analysis."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from ..analysis import VersionStats
 from ..errors import DeployError
 from .errors import translated
+
+SIDE_BY_SIDE = ("Invocations", "Errors", "Throttles")
 
 
 @dataclass(frozen=True)
@@ -65,3 +71,46 @@ class CloudWatchGateway:
                 )
                 sums[metric] = sum(point.get("Sum", 0.0) for point in answer.get("Datapoints", []))
         return MetricCounts(invocations=sums["Invocations"], errors=sums["Errors"])
+
+    def side_by_side(
+        self, function_name: str, alias: str, versions: Sequence[str], start: datetime, end: datetime, percentile: str
+    ) -> list[VersionStats]:
+        """Each version behind the alias over the same window, in one GetMetricData call: the
+        sums of invocations, errors and throttles, and the duration at ``percentile``. The
+        window is one period (a multiple of 60 s, as CloudWatch takes it), so a percentile is
+        the window's own, not an average of minutes."""
+        period = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
+        queries: list[dict[str, Any]] = []
+        for index, version in enumerate(versions):
+            dimensions = [
+                {"Name": "FunctionName", "Value": function_name},
+                {"Name": "Resource", "Value": f"{function_name}:{alias}"},
+                {"Name": "ExecutedVersion", "Value": version},
+            ]
+            wanted = [(metric, "Sum") for metric in SIDE_BY_SIDE] + [("Duration", percentile)]
+            for metric, stat in wanted:
+                queries.append(
+                    {
+                        "Id": f"v{index}_{metric.lower()}",
+                        "MetricStat": {
+                            "Metric": {"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": dimensions},
+                            "Period": period,
+                            "Stat": stat,
+                        },
+                        "ReturnData": True,
+                    }
+                )
+        values: dict[str, list[float]] = {}
+        with translated("reading Lambda's per-version metrics", f"function '{function_name}'"):
+            for page in self._cloudwatch.get_paginator("get_metric_data").paginate(
+                MetricDataQueries=queries, StartTime=start, EndTime=start + timedelta(seconds=period)
+            ):
+                for result in page.get("MetricDataResults", []):
+                    values.setdefault(str(result["Id"]), []).extend(float(value) for value in result.get("Values", []))
+        stats = []
+        for index, version in enumerate(versions):
+            sums = {metric: sum(values.get(f"v{index}_{metric.lower()}", [])) for metric in SIDE_BY_SIDE}
+            durations = values.get(f"v{index}_duration", [])
+            latency = max(durations) if durations else None  # one period: one value (the window's own percentile)
+            stats.append(VersionStats(version, sums["Invocations"], sums["Errors"], sums["Throttles"], latency))
+        return stats

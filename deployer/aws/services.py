@@ -13,10 +13,11 @@ from .cloudwatch import CloudWatchGateway
 from .codedeploy import CodeDeployGateway
 from .ecr import EcrGateway
 from .errors import READ_TIMEOUT
+from .identity import IdentityGateway
 from .lambda_lifecycle import LambdaGateway
 from .logs import LogsGateway
 from .s3 import S3Gateway
-from .session import CallLog, LazyClient, WebIdentity, client_config, open_session
+from .session import CallLog, Identity, LazyClient, client_config, open_session
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Services:
     s3: S3Gateway
     ecr: EcrGateway
     logs: LogsGateway
+    identity: IdentityGateway
 
     @property
     def calls(self) -> CallLog:
@@ -42,7 +44,7 @@ class Services:
         log: Callable[[str], None] = lambda _: None,
         poll_delay: float = 1.0,
         read_timeout: float = READ_TIMEOUT,
-        identity: WebIdentity | None = None,
+        identity: Identity | None = None,
         mask: Callable[[str], None] = lambda _: None,
     ) -> Services:
         return cls.on(open_session(region, identity, mask, log), wait_timeout, log, poll_delay, read_timeout)
@@ -75,6 +77,7 @@ class Services:
             s3=S3Gateway(later("s3")),
             ecr=EcrGateway(later("ecr")),
             logs=LogsGateway(later("logs")),
+            identity=IdentityGateway(later("sts")),
         )
 
 
@@ -84,13 +87,15 @@ class Connector:
     refresh); each function gets its own clients from it, with its own log and call counts.
     Sessions are not thread-safe, hence the lock."""
 
-    def __init__(self, log: Callable[[str], None] = lambda _: None, mask: Callable[[str], None] = lambda _: None) -> None:
-        self._log, self._mask = log, mask
+    def __init__(
+        self, log: Callable[[str], None] = lambda _: None, mask: Callable[[str], None] = lambda _: None, poll_delay: float = 1.0
+    ) -> None:
+        self._log, self._mask, self._poll_delay = log, mask, poll_delay
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, str], boto3.session.Session] = {}
 
     def services(
-        self, region: str, wait_timeout: float, identity: WebIdentity | None = None, log: Callable[[str], None] | None = None
+        self, region: str, wait_timeout: float, identity: Identity | None = None, log: Callable[[str], None] | None = None
     ) -> Services:
         key = (region, identity.role_arn if identity else "")
         with self._lock:
@@ -98,4 +103,4 @@ class Connector:
             if session is None:
                 session = open_session(region, identity, self._mask, self._log)
                 self._sessions[key] = session
-        return Services.on(session, wait_timeout, log or self._log, lock=self._lock)
+        return Services.on(session, wait_timeout, log or self._log, self._poll_delay, lock=self._lock)

@@ -12,7 +12,12 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher, CredentialProvider, DeferredRefreshableCredentials
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    AssumeRoleWithWebIdentityCredentialFetcher,
+    CredentialProvider,
+    DeferredRefreshableCredentials,
+)
 
 from .. import __version__
 from ..errors import Problem, RefusedError
@@ -39,15 +44,28 @@ class WebIdentity:
     token: Callable[[], str]
 
 
+@dataclass(frozen=True)
+class ChainedRole:
+    """Assume ``role_arn`` from the credentials the session would otherwise use (no OIDC token):
+    another account's deploy role, reached from the run's own."""
+
+    role_arn: str
+    session_name: str
+    duration: int
+
+
+Identity = WebIdentity | ChainedRole
+
 TRUST_HINT = (
     "the role's trust policy must allow sts:AssumeRoleWithWebIdentity for the federated principal "
     "token.actions.githubusercontent.com, with this audience and a 'sub' condition that matches this repository and ref"
 )
 
 
-def _assume(session: boto3.session.Session, identity: WebIdentity) -> None:
+def _assume(session: boto3.session.Session, identity: Identity) -> None:
     """Assume the role now, so a refusal is explained as such and not at the first call."""
-    action, where = f"assuming role {identity.role_arn} with GitHub's OIDC token", "input 'role-to-assume'"
+    how = "with GitHub's OIDC token" if isinstance(identity, WebIdentity) else "from the run's own credentials"
+    action, where = f"assuming role {identity.role_arn} {how}", "input 'role-to-assume'"
     try:
         with translated(action, where):
             session.get_credentials().get_frozen_credentials()
@@ -71,18 +89,13 @@ class _WebIdentityProvider(CredentialProvider):  # type: ignore[misc]
         return DeferredRefreshableCredentials(method=self.METHOD, refresh_using=self._refresh)
 
 
-def make_session(region: str, identity: WebIdentity | None = None, mask: Callable[[str], None] = lambda _: None) -> boto3.session.Session:
+def make_session(region: str, identity: Identity | None = None, mask: Callable[[str], None] = lambda _: None) -> boto3.session.Session:
     # The region is resolved by Settings and passed explicitly: some botocore
     # releases ignore AWS_REGION. AWS_ENDPOINT_URL is honoured by botocore itself.
     core = botocore_session()
     core.set_config_variable("region", region)
     if identity is not None:
-        fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
-            client_creator=core.create_client,  # it asks for an unsigned STS client itself
-            web_identity_token_loader=identity.token,
-            role_arn=identity.role_arn,
-            extra_args={"RoleSessionName": identity.session_name, "DurationSeconds": identity.duration},
-        )
+        fetcher = _fetcher(core, region, identity)
 
         def refresh() -> dict[str, Any]:
             credentials: dict[str, Any] = fetcher.fetch_credentials()
@@ -92,6 +105,23 @@ def make_session(region: str, identity: WebIdentity | None = None, mask: Callabl
 
         core.get_component("credential_provider").insert_before("env", _WebIdentityProvider(refresh))
     return boto3.session.Session(botocore_session=core, region_name=region)
+
+
+def _fetcher(core: Any, region: str, identity: Identity) -> Any:
+    """botocore's own fetcher for ``identity``: it refreshes the role's credentials before they expire."""
+    extra = {"RoleSessionName": identity.session_name, "DurationSeconds": identity.duration}
+    if isinstance(identity, WebIdentity):
+        return AssumeRoleWithWebIdentityCredentialFetcher(
+            client_creator=core.create_client,  # it asks for an unsigned STS client itself
+            web_identity_token_loader=identity.token,
+            role_arn=identity.role_arn,
+            extra_args=extra,
+        )
+    source = botocore_session()  # the credentials the run has without the role: the chain's first link
+    source.set_config_variable("region", region)
+    return AssumeRoleCredentialFetcher(
+        client_creator=source.create_client, source_credentials=source.get_credentials(), role_arn=identity.role_arn, extra_args=extra
+    )
 
 
 class CallLog:
@@ -129,7 +159,7 @@ class LazyClient:
 
 def open_session(
     region: str,
-    identity: WebIdentity | None = None,
+    identity: Identity | None = None,
     mask: Callable[[str], None] = lambda _: None,
     log: Callable[[str], None] = lambda _: None,
 ) -> boto3.session.Session:

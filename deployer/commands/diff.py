@@ -12,11 +12,11 @@ this would change in production".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..aws import Services
-from ..deploy_file import read_deploy_file
+from ..deploy_file import Entry, load_deploy_file
 from ..fleet import run_functions
 from ..github import Reporter
 from ..livecode import Files, compare_files, live_package
@@ -25,10 +25,13 @@ from ..pipeline import Ended, prepare
 from ..pipeline import run as run_one
 from ..pr_comment import DIFF_COMMENT_TITLE, comment_on_pull_request
 from ..rollout import Clock
-from ..settings import Settings, load_fleet_settings, load_settings
-from ..text import code_span, markdown_text
+from ..schedule import format_duration
+from ..settings import FleetSettings, Settings, load_fleet_settings, load_settings, load_waves_fleet
+from ..settings.waves import Waves
+from ..text import code_span, counted, markdown_text
+from ..waves import target_settings
 from .base import DIFFERS, DONE, Report, Request, Spec
-from .functions import connect_of, function_report, inputs_of, mask
+from .functions import connect_of, function_report, inputs_of, mask, placeholder_region, waves_input
 from .functions import exit_code as exit_code_of
 
 
@@ -85,15 +88,21 @@ def run(request: Request) -> Report:
     inputs = inputs_of(request)
     fleet = load_fleet_settings(inputs, request.env)
     if fleet is None:
-        settings = load_settings(inputs, request.env)
+        waves = waves_input(inputs)
+        settings = load_settings(placeholder_region(inputs, waves), request.env)
         mask(request.io, settings)
+        if waves is not None:
+            return _per_wave(request, waves, [Entry(settings.function_name, inputs, settings)], load_waves_fleet(inputs), settings)
         ended = run_one(settings, request.io, connect_of(request), request.clock, work)
         if ended.value is None:
             return function_report(Ended(ended.code, None, ended.problems, ended.trace))
         return _report(settings, ended.value, request.io)
-    entries = read_deploy_file(fleet, inputs, request.env)
+    loaded = load_deploy_file(fleet, inputs, request.env)
+    entries = loaded.entries
     for entry in entries:
         mask(request.io, entry.settings)
+    if loaded.waves is not None:
+        return _per_wave(request, loaded.waves, entries, fleet, entries[0].settings if entries else None)
     runs = run_functions(fleet, entries, request.io, connect_of(request), request.clock, work)
     found = {each.name: each.ended.value for each in runs}
     differences = [value for value in found.values() if value is not None]
@@ -105,6 +114,39 @@ def run(request: Request) -> Report:
         payload={each.name: _entry(each.ended) for each in runs},
         text="\n".join(text(d) for d in differences),
     )
+
+
+def _per_wave(request: Request, waves: Waves, entries: list[Entry], fleet: FleetSettings, settings: Settings | None) -> Report:
+    """The plan per wave: every function against every target, in the waves' order; one comment with all of it."""
+    sections: list[str] = []
+    texts: list[str] = []
+    payload: dict[str, Any] = {}
+    codes: list[int] = []
+    differs = False
+    for wave in waves.waves:
+        placed = [
+            Entry(f"{entry.name}@{target.describe()}", entry.inputs, target_settings(entry.settings, target, request.env))
+            for target in wave.targets
+            for entry in entries
+        ]
+        runs = run_functions(replace(fleet, display=f"wave {wave.name}"), placed, request.io, connect_of(request), request.clock, work)
+        codes += [each.ended.code for each in runs]
+        found = [(each.name, each.ended.value) for each in runs]
+        differs = differs or any(value is not None and value.differs for _, value in found)
+        bake = f", then a {format_duration(round(wave.bake))} bake" if wave.bake else ""
+        sections.append(f"#### Wave {markdown_text(wave.name)}: {markdown_text(', '.join(t.describe() for t in wave.targets))}{bake}")
+        sections += [markdown(value, f"{code_span(name)}") for name, value in found if value is not None]
+        texts.append(f"wave {wave.name} ({', '.join(t.describe() for t in wave.targets)}){bake}:")
+        texts += ["  " + line for name, value in found if value is not None for line in text(replace(value, function=name)).splitlines()]
+        payload[wave.name] = {each.name: _entry(each.ended) for each in runs}
+    heading = f"what deploy would change, wave by wave ({counted(len(waves.waves), 'wave')})"
+    body = "\n\n".join([f"### lambda-deploy: {heading}", *sections])
+    if settings is not None and settings.comment is not None:
+        comment = "\n\n".join([f"### {DIFF_COMMENT_TITLE}, wave by wave", *sections])
+        comment_on_pull_request(settings, None, request.io, comment, "waves", settings.alias)
+    code = exit_code_of(codes) or (DIFFERS if differs else DONE)
+    outputs = {"changed": "true" if differs else "false", "status": "planned"}
+    return Report(code, outputs=outputs, summary=body, payload=payload, text="\n".join(texts))
 
 
 def _entry(ended: Ended[Difference]) -> dict[str, Any]:

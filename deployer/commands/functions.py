@@ -14,18 +14,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .. import report
+from .. import report, report_waves
 from ..aws import Connector, Services
-from ..deploy_file import Entry, read_deploy_file
-from ..errors import DeployError
+from ..deploy_file import Entry, load_deploy_file
+from ..errors import DeployError, InputError, Problem
 from ..fleet import FunctionRun, run_functions
 from ..github import Reporter
-from ..model import Result
+from ..model import Command, Result
 from ..oidc import web_identity
 from ..pipeline import Connect, Ended, connect_with, deploy
 from ..pipeline import run as run_one
 from ..pr_comment import comment_on_pull_request
-from ..settings import Access, FleetSettings, Settings, load_fleet_settings, load_settings
+from ..settings import Access, FleetSettings, Settings, load_fleet_settings, load_settings, load_waves_fleet
+from ..settings.waves import Waves, parse_waves_text, read_waves
+from ..waves import WavesOutcome, run_waves, target_settings
 from .base import BUG, DONE, FAILED, Report, Request
 
 
@@ -54,18 +56,95 @@ def run(request: Request) -> Report:
     inputs = inputs_of(request)
     fleet = load_fleet_settings(inputs, request.env)
     if fleet is None:
-        settings = load_settings(inputs, request.env)
+        waves = waves_input(inputs)
+        settings = load_settings(placeholder_region(inputs, waves), request.env)
         mask(request.io, settings)
-        return single(request, settings)
-    entries = read_deploy_file(fleet, inputs, request.env)
+        if waves is None:
+            return single(request, settings)
+        entries = [Entry(settings.function_name, inputs, settings)]
+        return in_waves(request, waves, entries, load_waves_fleet(inputs))
+    loaded = load_deploy_file(fleet, inputs, request.env)
+    entries = loaded.entries
     for entry in entries:
         mask(request.io, entry.settings)
+    if loaded.waves is not None:
+        return in_waves(request, loaded.waves, entries, fleet)
     if fleet.only is not None:  # one job of a matrix: the single-function outputs; its JSON keyed by the function
         (entry,) = entries
         ended = _single_run(request, entry.settings)
         payload = {entry.name: report.result_entry(ended.value)} if ended.value is not None else {}
         return replace(function_report(ended), payload=payload)
     runs = run_functions(fleet, entries, request.io, connect_of(request), request.clock, deploy, after=_comment)
+    return fleet_report(fleet, runs)
+
+
+def waves_input(inputs: Mapping[str, str]) -> Waves | None:
+    """The ``waves`` input of a single-function run (None when not given); ``aws-region`` then contradicts it."""
+    text = inputs.get("waves", "").strip()
+    if not text:
+        return None
+    if inputs.get("aws-region", "").strip():
+        raise InputError.about("aws-region", "cannot be given with waves: each wave names its regions", "remove aws-region, or waves")
+    return read_waves(parse_waves_text(text), inputs.get("wave-failure", "").strip() or "rollback", inputs.get("role-to-assume", ""))
+
+
+def placeholder_region(inputs: Mapping[str, str], waves: Waves | None) -> Mapping[str, str]:
+    """With waves, the settings are checked in the first region; each target then gives its own."""
+    if waves is None:
+        return inputs
+    first = next(iter(waves.targets), None)
+    return {**inputs, "aws-region": first.region if first else "us-east-1"}
+
+
+def in_waves(request: Request, waves: Waves, entries: list[Entry], fleet: FleetSettings) -> Report:
+    """Every function to every target, wave by wave (deploy); a deploy that only opens a canary
+    cannot bake, so waves need a rollout that ends on one version."""
+    one_shot = [entry.name for entry in entries if entry.settings.rollout.canary_weight is not None]
+    if one_shot:
+        raise InputError.about(
+            "canary-weight",
+            f"cannot be used with waves ({', '.join(one_shot)}): a wave bakes a version that serves all of its alias's traffic",
+            "use a strategy instead (canary 10% 5m, linear ...): each target's rollout completes before the wave bakes",
+        )
+    if entries and entries[0].settings.command is not Command.DEPLOY:
+        return every_target(request, waves, entries, fleet)
+    outcome = run_waves(waves, entries, fleet, request.io, connect_of(request), request.clock, request.env)
+    codes = [2 if target.bug else 0 for run in outcome.runs for target in run.targets]
+    failed = report_waves.status_of(outcome.runs) != "deployed"
+    return Report(
+        BUG if BUG in codes else FAILED if failed else DONE,
+        outputs=report_waves.outputs(outcome.runs),
+        summary=report_waves.markdown(outcome.runs, outcome.events, fleet.display),
+        payload=report_waves.as_json(outcome.runs, outcome.events),
+        problems=_wave_problems(outcome),
+    )
+
+
+def _wave_problems(outcome: WavesOutcome) -> tuple[Problem, ...]:
+    """The one error a failed run in waves ends with: which wave and why (each target's own were said as it ended)."""
+    failed = next((run for run in outcome.runs if run.reason), None)
+    if failed is None:
+        return ()
+    others = [run.wave.name for run in outcome.runs if run is not failed and run.status == "rolled-back"]
+    undone = f"; the finished waves were rolled back too ({', '.join(others)})" if others else ""
+    kept = [run.wave.name for run in outcome.runs if run.status == "kept"]
+    undone += f"; the finished waves keep the new version (wave-failure: halt): {', '.join(kept)}" if kept else ""
+    return (Problem(f"wave '{failed.wave.name}' failed: {failed.reason}{undone}", "waves"),)
+
+
+def every_target(request: Request, waves: Waves, entries: list[Entry], fleet: FleetSettings) -> Report:
+    """promote, rollback, cleanup with waves: the command on every function in every target, wave
+    by wave (each wave's targets in parallel); a rollback goes newest wave first."""
+    order = list(reversed(waves.waves)) if entries[0].settings.command is Command.ROLLBACK else list(waves.waves)
+    runs: list[FunctionRun[Result]] = []
+    for wave in order:
+        placed = [
+            Entry(f"{entry.name}@{target.describe()}", entry.inputs, target_settings(entry.settings, target, request.env))
+            for target in wave.targets
+            for entry in entries
+        ]
+        wave_fleet = replace(fleet, display=f"wave {wave.name}")
+        runs += run_functions(wave_fleet, placed, request.io, connect_of(request), request.clock, deploy)
     return fleet_report(fleet, runs)
 
 

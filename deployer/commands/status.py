@@ -1,4 +1,4 @@
-"""``status``: what is live.
+"""``status``: what is live; with a deploy file, for every function in every target of its waves.
 
 Contract: ``read_status(aws, function_name, keep, grace)`` reads the function's versions
 (number, date, code hash, and the commit from the audit note lambda-deploy writes into a
@@ -14,13 +14,16 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..aws import LambdaGateway
-from ..errors import InputError
+from ..aws import Connector, LambdaGateway
+from ..deploy_file import load_deploy_file
+from ..oidc import web_identity
 from ..ownership import MARKER_PREFIX, marker_of
 from ..planner import prune_candidates
 from ..schedule import format_duration
-from ..settings import load_access
+from ..settings import load_access, load_fleet_settings
+from ..settings.waves import Target
 from ..text import markdown_text
+from ..waves import target_settings
 from .base import ACCESS, Report, Request, Spec
 from .functions import services_for
 
@@ -135,10 +138,32 @@ def as_json(status: Status) -> dict[str, Any]:
 
 def run(request: Request) -> Report:
     if request.inputs.get("config", "").strip():
-        raise InputError.about("command", "status reads one function, not a deploy file", "give function-name instead of config")
+        return every_function(request)
     access = load_access(request.inputs, request.env)
     read = read_status(services_for(request, access).lambda_, access.function_name, access.keep_versions, access.prune_grace)
     return Report(summary=markdown(read), payload=as_json(read), text=text(read))
+
+
+def every_function(request: Request) -> Report:
+    """With a deploy file: the status of every function, in every target of its waves (or its own region)."""
+    fleet = load_fleet_settings(request.inputs, request.env)
+    assert fleet is not None  # config is given
+    loaded = load_deploy_file(fleet, {**request.inputs, "command": "status"}, request.env, require_alias=False)
+    connector = Connector(request.io.info, request.io.mask)
+    found: list[tuple[str, Status]] = []
+    for entry in loaded.entries:
+        settings = entry.settings
+        targets = loaded.waves.targets if loaded.waves is not None else (Target(settings.region),)
+        for target in targets:
+            placed = target_settings(settings, target, request.env)
+            services = connector.services(placed.region, placed.wait_timeout, web_identity(placed.credentials, request.io.mask))
+            name = f"{entry.name}@{target.describe()}" if loaded.waves is not None else entry.name
+            found.append((name, read_status(services.lambda_, settings.function_name, settings.keep_versions, settings.prune_grace)))
+    return Report(
+        summary="\n\n".join(markdown(status).replace(f"`{status.function}`", f"`{name}`", 1) for name, status in found),
+        payload={name: as_json(status) for name, status in found},
+        text="\n\n".join(f"{name}\n{text(status)}" for name, status in found),
+    )
 
 
 SPEC = Spec(
@@ -146,7 +171,7 @@ SPEC = Spec(
     "and what keep-versions would delete today; it changes nothing",
     run,
     in_action=True,
-    inputs=("function-name", "keep-versions", "prune-grace", *ACCESS),
+    inputs=("function-name", "config", "keep-versions", "prune-grace", *ACCESS),
     help={
         "function-name": "the function to read (name or ARN)",
         "keep-versions": "show which versions keep-versions N would delete today (nothing is deleted)",

@@ -21,6 +21,7 @@ from typing import Any
 
 from .codedeploy import CodeDeployModel
 from .fidelity import LambdaFidelity
+from .metrics import TrafficSimulator, enable_percentiles
 from .network import Network
 
 REGION = "us-east-1"
@@ -42,6 +43,7 @@ class Sandbox:
         from werkzeug.serving import make_server  # noqa: PLC0415
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines
+        enable_percentiles()  # CW1 (see metrics)
         # I1 (see fidelity): images are resolved in moto's ECR, and their digest is the CodeSha256.
         os.environ["MOTO_LAMBDA_STUB_ECR"] = "false"
         self.fidelity = LambdaFidelity(DomainDispatcherApplication(create_backend_app), self._in_progress_reads)
@@ -79,6 +81,10 @@ class Sandbox:
     def endpoint(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def traffic(self, function: str, alias: str, region: str = "us-east-1", rate: float = 40.0) -> TrafficSimulator:
+        """T1: requests through ``function:alias`` a few times a second once started (see ``metrics``)."""
+        return TrafficSimulator(self.endpoint, function, alias, region, rate)
 
     def env(self) -> dict[str, str]:
         return {

@@ -75,6 +75,10 @@ R17 code download: ``GetFunction``'s ``Code.Location`` is a pre-signed URL the c
 R18 code signing: PutFunctionCodeSigningConfig / GetFunctionCodeSigningConfig /
    DeleteFunctionCodeSigningConfig attach, report and detach a function's code-signing
    configuration (moto answers Get without the ARN and has neither of the others).
+M1 regions and accounts: a function's state (its revision, pending reads, versions, aliases)
+   is kept per account and region, as the live service keeps it and moto does: the region
+   a request was signed for, the account its access key belongs to (an assumed role's keys
+   belong to the role's account). The same name in two regions is two functions.
 I1 image functions: the sandbox runs moto with ``MOTO_LAMBDA_STUB_ECR=false``, so an image
    is looked up in moto's ECR (it must be pushed there first) and ``CodeSha256`` is the
    image's digest without ``sha256:``, as ``ResolvedImageUri`` shows it.
@@ -115,7 +119,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
@@ -165,6 +169,7 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
 CONFLICT = "ResourceConflictException"
 SIGNING_OPERATIONS = ("PutFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig", "DeleteFunctionCodeSigningConfig")
 ENVIRONMENT_LIMIT = 4096  # R20: bytes of the variables' JSON text
+DEFAULT_ACCOUNT, DEFAULT_REGION = "123456789012", "us-east-1"  # moto's, for an unsigned request
 CODE_PATH = "/_sandbox/code/"  # R17: where GetFunction's Code.Location points
 PAGE_SIZE = 50  # Lambda's list calls answer at most 50 items a page
 _STALE_REVISION = (
@@ -187,6 +192,11 @@ class Route:
     qualifier: str
     statement: str = ""  # RemovePermission's statement id
     query: Mapping[str, str] = field(default_factory=dict)
+    scope: str = ""  # "ACCOUNT/REGION" the request was signed for: a function's state is its own in each (M1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}/{self.function}"
 
 
 @dataclass
@@ -205,6 +215,20 @@ class _FunctionRecord:
     highest: int = 0  # R15: the highest version number ever published
     aged: dict[str, float] = field(default_factory=dict)  # test control: seconds each version is made to look older
     code_signing: str = ""  # R18: the attached code-signing configuration's ARN
+
+
+_SIGNED_FOR = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/")
+
+
+def _scope(environ: Mapping[str, Any]) -> str:
+    """ "ACCOUNT/REGION" of a request, as moto keys its state: the region it was signed for, the
+    account its access key belongs to (an assumed role's keys belong to the role's account)."""
+    signed = _SIGNED_FOR.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+    if signed is None:
+        return f"{DEFAULT_ACCOUNT}/{DEFAULT_REGION}"
+    from moto.iam.models import get_account_id_from  # noqa: PLC0415 - moto loads when a sandbox starts
+
+    return f"{get_account_id_from(signed.group(1))}/{signed.group(2)}"
 
 
 def _function_key(raw: str) -> str:
@@ -286,10 +310,14 @@ class LambdaFidelity:
     def age(self, function: str, seconds: float) -> None:
         """Make every version of ``function`` published so far report a LastModified ``seconds`` earlier."""
         with self._lock:
-            record = self._functions[function]
+            record = self._record(function)
             for version in record.published:
                 number = str(version.get("Version"))
                 record.aged[number] = record.aged.get(number, 0.0) + seconds
+
+    def _record(self, function: str) -> _FunctionRecord:
+        """A test's handle on a function by name: the one of that name (in the first account and region that has one)."""
+        return next(record for key, record in self._functions.items() if key.rsplit("/", 1)[1] == function)
 
     def rendezvous(self, operation: str, parties: int, timeout: float = 30.0) -> None:
         """Hold the next ``parties`` requests of ``operation`` until all have arrived."""
@@ -303,6 +331,7 @@ class LambdaFidelity:
         route = route_of(environ)
         if route is None:
             return self._app(environ, start_response)
+        route = replace(route, scope=_scope(environ))
         self._base_url = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
         waiting = self._hooks.get(route.operation, [])
         due = [hook for function, hook in waiting if function in ("", route.function)]
@@ -355,7 +384,7 @@ class LambdaFidelity:
     # --- rules before forwarding -------------------------------------------------
 
     def _before(self, route: Route, request: Mapping[str, Any]) -> Answer | None:
-        record = self._functions.get(route.function)
+        record = self._functions.get(route.key)
         op = route.operation
         if op in URL_OPERATIONS or op in POLICY_OPERATIONS or op in PROVISIONED_OPERATIONS:  # U1, P1, C1
             if record is None or not record.latest:
@@ -469,7 +498,8 @@ class LambdaFidelity:
     def _after(self, route: Route, request: Mapping[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         op = route.operation
         name = route.function or _function_key(str(request.get("FunctionName", "")))
-        record = self._functions.setdefault(name, _FunctionRecord())
+        key = f"{route.scope}/{name}"
+        record = self._functions.setdefault(key, _FunctionRecord())
         if op == "CreateFunction":
             record.revision, record.pending_reads, record.creating = str(uuid.uuid4()), self.in_progress_reads, True
             record.kept["LoggingConfig"] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}  # R16, unless one is sent
@@ -499,7 +529,7 @@ class LambdaFidelity:
             record.published = [v for v in record.published if v.get("Version") != route.qualifier]
             return payload
         elif op == "DeleteFunction":
-            self._functions.pop(name, None)
+            self._functions.pop(key, None)
             return payload
         elif op == "DeleteAlias":
             record.aliases.pop(route.alias, None)
@@ -576,7 +606,7 @@ class LambdaFidelity:
         return [data]
 
     def _executed_version(self, route: Route) -> str:  # R7
-        record = self._functions.get(route.function)
+        record = self._functions.get(route.key)
         qualifier = route.qualifier or "$LATEST"
         if record is None or qualifier not in record.weights:
             return qualifier

@@ -60,6 +60,7 @@ class Seen:
     access_key: str = ""  # the access key id it was signed with; "" when unsigned
     form: Mapping[str, str] = field(default_factory=dict)  # a query-protocol request's parameters (STS)
     at: float = 0.0  # time.monotonic() when it arrived: a benchmark times the caller's start-up with it
+    region: str = ""  # the region it was signed for
 
 
 def _cbor_text(text: str) -> bytes:
@@ -119,7 +120,10 @@ class Network:
             number = self._count if ours else 0
             fault = self._plan.get(number, "") if ours else ""
             arrived = time.monotonic()
-            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, *_identity(environ), arrived))
+            key, form = _identity(environ)
+            signed = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+            region = signed.group(2) if signed else ""
+            self.seen.append(Seen(number, environ.get("REQUEST_METHOD", ""), path, _target(environ), fault, key, form, arrived, region))
         if self.latency:
             time.sleep(self.latency)
         if fault in ("throttle", "server-error", "access-denied"):
@@ -152,7 +156,7 @@ def _target(environ: Mapping[str, Any]) -> str:
     return ""
 
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/")
 
 
 def _identity(environ: Environ) -> tuple[str, dict[str, str]]:

@@ -9,11 +9,12 @@ the first mutating call. Environment values never appear in a problem's text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .. import surface
 from ..errors import InputError
 from ..limits import snapstart_problem
 from ..masking import values_to_mask
@@ -22,7 +23,9 @@ from ..naming import alias_from_ref, alias_problem, ref_from_env
 from ..ownership import Owner, describe_preview
 from .code import CodeSource, parse_cors, read_code
 from .context import (
+    ChainedCredentials,
     CommentTarget,
+    Credentials,
     GitContext,
     OidcCredentials,
     local_branch,
@@ -31,7 +34,7 @@ from .context import (
     read_credentials,
     read_owner,
 )
-from .fleet import FleetSettings, load_fleet_settings
+from .fleet import FleetSettings, load_fleet_settings, load_waves_fleet
 from .function import FunctionSettings, environment_problems, parse_environment, read_function
 from .inputs import (
     ALWAYS_EXCLUDED,
@@ -67,7 +70,7 @@ class Settings:
     rollout: RolloutSettings = field(default_factory=RolloutSettings)
     function_url: str = "none"  # none | aws-iam | public
     keep_versions: int = 0  # 0: prune nothing
-    credentials: OidcCredentials | None = None  # None: the ambient AWS credentials
+    credentials: Credentials | None = None  # None: the ambient AWS credentials
     comment: CommentTarget | None = None  # None: no pull-request comment
     comment_skipped: str = ""  # why a comment that was asked for will not be written
     s3_bucket: str | None = None  # None: the zip goes to Lambda directly (50 MB at most)
@@ -111,9 +114,26 @@ class Settings:
         return self.command in (Command.DEPLOY, Command.DIFF)
 
     @property
+    def templated(self) -> bool:
+        """Whether s3-bucket or a setting holds {region} / {account} for each target to fill in."""
+        values = [self.s3_bucket or "", *(str(self.function.configuration.get(row.input) or "") for row in surface.ROWS if row.templated)]
+        return any("{" in value for value in values)
+
+    def filled(self, region: str, account: Callable[[], str]) -> Settings:
+        """These settings with {region} and {account} filled in (``account`` is asked only when needed)."""
+        texts = [self.s3_bucket or "", *(str(self.function.configuration.get(row.input) or "") for row in surface.ROWS if row.templated)]
+        values = {"region": region, "account": account() if any("{account}" in text for text in texts) else ""}
+        configuration = dict(self.function.configuration)
+        for row in surface.ROWS:
+            if row.templated and isinstance(configuration.get(row.input), str):
+                configuration[row.input] = surface.fill(configuration[row.input], values)
+        bucket = surface.fill(self.s3_bucket, values) if self.s3_bucket else self.s3_bucket
+        return replace(self, s3_bucket=bucket, function=replace(self.function, configuration=configuration))
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must be masked before anything is printed (the rule: ``masking``)."""
-        tokens = [self.credentials.request_token] if self.credentials else []
+        tokens = [self.credentials.request_token] if isinstance(self.credentials, OidcCredentials) else []
         tokens += [self.comment.token] if self.comment else []
         return values_to_mask(self.function.environment, tokens)
 
@@ -217,7 +237,7 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_ali
     comment, comment_skipped = read_comment(reader, env, git)
     rollout = read_rollout(reader)
     diff = rollout.command is Command.DIFF  # a deploy's plan, rendered: it changes nothing
-    bucket = reader.api_text("s3-bucket")
+    bucket = reader.api_template("s3-bucket")
     code = read_code(reader, bucket)
     # Only a deploy packages code, and only from source; promote, rollback and cleanup need no checkout.
     packages = rollout.command in (Command.DEPLOY, Command.DIFF) and code.kind == "package"
@@ -251,8 +271,6 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_ali
     _check_production_combinations(reader, settings)
     if settings.command is Command.LIST:
         reader.fail("command", "list only applies with config", "give the deploy file in config")
-    if settings.command is Command.STATUS:
-        reader.fail("command", "status reads one function, not a deploy file", "give function-name instead of config")
     if reader.problems:
         raise InputError(*reader.problems)
     return settings
@@ -268,8 +286,10 @@ __all__ = [
     "FUNCTION_URLS",
     "INPUT_IDS",
     "Access",
+    "ChainedCredentials",
     "CodeSource",
     "CommentTarget",
+    "Credentials",
     "FleetSettings",
     "FunctionSettings",
     "GitContext",
@@ -281,6 +301,7 @@ __all__ = [
     "load_access",
     "load_fleet_settings",
     "load_settings",
+    "load_waves_fleet",
     "local_branch",
     "parse_environment",
     "pull_request_number",

@@ -49,6 +49,19 @@ class OidcCredentials:
 
 
 @dataclass(frozen=True)
+class ChainedCredentials:
+    """Assume ``role_arn`` from the run's own credentials: a wave's role in another account when
+    there is no OIDC token to assume it with."""
+
+    role_arn: str
+    session_name: str
+    duration: int
+
+
+Credentials = OidcCredentials | ChainedCredentials
+
+
+@dataclass(frozen=True)
 class CommentTarget:
     """The pull request whose preview comment this run creates or updates."""
 

@@ -49,3 +49,19 @@ def load_fleet_settings(inputs: Mapping[str, str], env: Mapping[str, str]) -> Fl
     if reader.problems:
         raise InputError(*reader.problems)
     return fleet
+
+
+def load_waves_fleet(inputs: Mapping[str, str]) -> FleetSettings:
+    """How a single function's targets run when it is given waves without a deploy file."""
+    reader = Reader(inputs)
+    fleet = FleetSettings(
+        config=Path("."),
+        display="the waves input",
+        only=None,
+        max_parallel=reader.parse("max-parallel", integer_in(1, MAX_PARALLEL, "functions")) or 4,
+        fail_fast=bool(reader.parse("fail-fast", boolean)),
+        listing=False,
+    )
+    if reader.problems:
+        raise InputError(*reader.problems)
+    return fleet

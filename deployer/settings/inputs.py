@@ -11,6 +11,7 @@ from ..bounded import load_json
 from ..errors import Problem
 from ..limits import ApiField, api_field
 from ..schedule import parse_duration, parse_weight
+from ..surface import TEMPLATE_SAMPLE, fill
 from .table import (
     ACTION_COMMANDS,
     API_FIELDS,
@@ -89,6 +90,16 @@ class Reader:
     def api_text(self, name: str) -> str | None:
         """A given value checked against its API member (see ``API_FIELDS``)."""
         return self.parse(name, lambda value: str(_field(name).check(value)), _example(name))
+
+    def api_template(self, name: str, fields: Mapping[str, str] = TEMPLATE_SAMPLE) -> str | None:
+        """A value that may hold ``{field}`` placeholders, checked against its API member as
+        each target will send it (``fields`` gives example values); the template is kept."""
+
+        def check(value: str) -> str:
+            _field(name).check(fill(value, fields))
+            return value
+
+        return self.parse(name, check, _example(name))
 
     def api_number(self, name: str) -> int | None:
         return self.parse(name, lambda value: int(_field(name).check(value, UNITS.get(name, ""))))
@@ -178,6 +189,22 @@ def json_text(value: str) -> str:
 def rate(value: str) -> float:
     """An error rate: ``2%`` or ``0.02``; ``0%`` means any error at all fails the gate."""
     return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
+
+
+MAX_INCREASE = 100.0  # 10,000%: a limit past that is no limit
+
+
+def increase(value: str) -> float:
+    """How much more the new version may have: ``25%`` or ``0.25`` (a share of the stable
+    version's latency, or points of error rate); ``0`` allows no increase at all."""
+    raw = value.strip()
+    try:
+        number = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an increase; use a percentage like 25% or a fraction like 0.25") from None
+    if not 0 <= number <= MAX_INCREASE:
+        raise ValueError(f"'{value}' is outside 0%..{MAX_INCREASE:.0%}")
+    return number
 
 
 def seconds_between(low: float, high: float) -> Callable[[str], float]:

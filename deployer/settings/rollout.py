@@ -3,9 +3,10 @@ health gates, smoke tests and the CodeDeploy engine, and the combinations that c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..analysis import DEFAULT_PERCENTILE, PERCENTILES, Analysis
 from ..model import Command
 from ..naming import alias_problem
 from ..schedule import ALL_AT_ONCE, Strategy, parse_canary_weight, parse_strategy
@@ -14,6 +15,7 @@ from .inputs import (
     MAX_DEPLOYMENT_ALARMS,
     MAX_PROVISIONED,
     Reader,
+    increase,
     integer_in,
     json_text,
     json_value,
@@ -37,6 +39,7 @@ class RolloutSettings:
     provisioned_concurrency: int | None = None  # on the alias; 0 removes it
     alarms: tuple[str, ...] = ()
     max_error_rate: float | None = None
+    analysis: Analysis = field(default_factory=Analysis)  # canary analysis: the new version against the stable one
     min_invocations: int = 20
     health_interval: float = 10.0
     smoke_payload: str | None = None  # JSON text, sent as is
@@ -61,6 +64,11 @@ def read_rollout(reader: Reader) -> RolloutSettings:
         provisioned_concurrency=reader.parse("provisioned-concurrency", integer_in(0, MAX_PROVISIONED, "environments")),
         alarms=reader.api_lines("alarms"),
         max_error_rate=reader.parse("max-error-rate", rate),
+        analysis=Analysis(
+            max_latency_increase=reader.parse("max-latency-increase", increase),
+            latency_percentile=reader.parse("latency-percentile", one_of(PERCENTILES)) or DEFAULT_PERCENTILE,
+            max_error_rate_increase=reader.parse("max-error-rate-increase", increase),
+        ),
         min_invocations=reader.parse("min-invocations", integer_in(1, 10**9, "invocations")) or 20,
         health_interval=reader.parse("health-interval", seconds_between(1, 3600)) or 10.0,
         smoke_payload=reader.parse("smoke-payload", json_text),

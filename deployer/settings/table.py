@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import surface
+from ..analysis import PERCENTILES
 
 DEFAULT_WAIT_TIMEOUT = 300
 DEFAULT_PRUNE_GRACE = 3600.0
 ENVIRONMENT_MODES = ("merge", "replace")
 ENGINES = ("native", "codedeploy")
 FUNCTION_URLS = ("none", "aws-iam", "public")
+WAVE_FAILURES = ("rollback", "halt")
 # The values the action's command input takes (the CLI has more: init, logs, invoke, schema, demo).
 ACTION_COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list", "diff", "status")
 
@@ -31,7 +33,8 @@ ACTION_COMMANDS = ("deploy", "promote", "rollback", "cleanup", "list", "diff", "
 class Input:
     id: str
     # text | integer | boolean | list (lines) | mapping (KEY=VALUE lines, or YAML/JSON) | json (any JSON)
-    # | number (a weight, a rate or a duration, given as text or a number) | setting (a row of surface)
+    # | number (a weight, a rate or a duration, given as text or a number) | yaml (a YAML document, as text)
+    # | setting (a row of surface)
     form: str = "text"
     default: str = ""  # as action.yml declares it; "" for none
     run: bool = False  # the run's, not a function's: given to the action, never a deploy-file key
@@ -124,6 +127,11 @@ INPUTS: tuple[Input, ...] = (
     Input("function-url-invoke-mode", api=("lambda", "InvokeMode")),
     *(_setting(name) for name in ("capacity-provider-arn", "capacity-provider-concurrency", "capacity-provider-memory-per-vcpu")),
     *(_setting(name) for name in ("durable-retention-days", "durable-execution-timeout", "tenant-isolation-mode")),
+    Input("waves", "yaml", run=True, example="[{name: one-box, regions: [us-east-1], bake: 10m}]"),
+    Input("wave-failure", default="rollback", run=True, choices=WAVE_FAILURES),
+    Input("max-latency-increase", "number", example="25%"),
+    Input("latency-percentile", default="p99", choices=PERCENTILES),
+    Input("max-error-rate-increase", "number", example="1%"),
 )
 BY_ID: Mapping[str, Input] = {row.id: row for row in INPUTS}
 

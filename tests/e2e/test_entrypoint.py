@@ -39,6 +39,7 @@ def test_deploy_unchanged_and_changed(fast: Sandbox, workspace: Path, create: di
         "canary-version": "",
         "function-url": "",
         "deleted-versions": "",
+        "analysis": "",  # no canary analysis in this rollout
     }
     for group in ("Read current state", "Package", "Plan", "Deploy"):
         assert f"::group::{group}" in first.stdout

@@ -20,6 +20,7 @@ from deployer.model import HandOffToCodeDeploy, Result
 from deployer.pipeline import deploy
 from deployer.rollout import build_appspec
 from deployer.sandbox import REGION, Sandbox
+from deployer.sandbox.metrics import Profile
 from deployer.settings import load_settings
 from tests.conftest import CODEDEPLOY_APP, CODEDEPLOY_GROUP, POST_HOOK, PRE_HOOK, alias_of, create_alarm, create_codedeploy_group
 
@@ -158,3 +159,21 @@ def test_more_than_10_alarms_is_an_input_error(workspace: Path) -> None:
             {"function-name": "orders", "alias": "live", "strategy": "AllAtOnce", "alarms": alarms, **ENGINE},
             {"GITHUB_WORKSPACE": str(workspace), "AWS_REGION": REGION},
         )
+
+
+def test_canary_analysis_watches_a_codedeploy_deployment_and_stops_a_slow_version(
+    sandbox: Sandbox, live_v1: Path, lambda_client: Any
+) -> None:
+    sandbox.codedeploy.rollback_seconds = 1.0  # type: ignore[union-attr]
+    simulator = sandbox.traffic("orders", "live", rate=200)
+    simulator.default(Profile(latency=100.0))
+    simulator.profile("2", Profile(latency=400.0))
+    out = io.StringIO()
+    with simulator:
+        result = run(live_v1, out, strategy="Canary10Percent30Minutes", **ENGINE, **{"max-latency-increase": "25%"})
+    assert result.status == "rolled-back", out.getvalue()
+    rollout = result.rollout
+    assert rollout is not None and "p99" in rollout.reason and "limit +25%" in rollout.reason
+    measured = [check for check in rollout.analysis if check.canary.latency is not None]
+    assert measured and measured[-1].weight == pytest.approx(0.1) and measured[-1].gates[-1].outcome == "fail"
+    assert alias_of(lambda_client) == ("1", {})
