@@ -163,6 +163,17 @@ class Packages:
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._built: dict[str, Artifact] = {}
+        self._images: dict[str, str] = {}
+
+    def pin_image(self, function_name: str, digest: str) -> None:
+        """The image digest every target of ``function_name`` deploys, resolved once before the
+        first wave: a tag pushed during a bake cannot send another image to the later waves."""
+        with self._lock:
+            self._images[function_name] = digest
+
+    def image(self, function_name: str) -> str | None:
+        with self._lock:
+            return self._images.get(function_name)
 
     def get(self, function_name: str, build: Callable[[], Artifact], io: Reporter) -> Artifact:
         with self._lock:
@@ -199,7 +210,7 @@ def prepare(settings: Settings, services: Services, io: Reporter, clock: Clock |
         if settings.code.kind == "package":
             artifact = packages.get(settings.function_name, lambda: _package(settings, state, stages, io), io)
         else:
-            artifact = _locate(settings, services, stages, io)
+            artifact = _locate(settings, services, stages, io, packages.image(settings.function_name))
     if artifact is not None and _same_files_as_adopted(settings, state, artifact, services, io):
         artifact = replace(artifact, sha256=state.latest.code_sha256 if state.latest else artifact.sha256)
     with stages.stage("Plan"):
@@ -256,12 +267,14 @@ def _same_files_as_adopted(settings: Settings, state: FunctionState, artifact: A
     return True
 
 
-def _locate(settings: Settings, services: Services, stages: Stages, io: Reporter) -> Artifact:
-    """Code that is already where Lambda takes it from: its hash as Lambda will report it."""
+def _locate(settings: Settings, services: Services, stages: Stages, io: Reporter, digest: str | None = None) -> Artifact:
+    """Code that is already where Lambda takes it from: its hash as Lambda will report it.
+    ``digest``: the image this run resolved once for every target (waves)."""
     code = settings.code
     with stages.stage("Resolve the artifact"):
         if code.image_uri:
-            digest = services.ecr.image_digest(code.image_uri)
+            if digest is None:
+                digest = services.ecr.image_digest(code.image_uri)
             # Sent by digest: a tag moved after this read changes nothing of what Lambda pulls.
             exact = pinned(code.image_uri, digest)
             io.info(f"image {code.image_uri}: digest sha256:{digest}; deployed as {exact}")

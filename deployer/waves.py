@@ -2,7 +2,8 @@
 
 Contract: ``run_waves(waves, entries, fleet, io, connect, clock, env)`` deploys every function of
 ``entries`` to every target of the first wave in parallel (the one engine, ``pipeline.deploy``,
-each target's rollout strategy included; the package is built once for the whole run), then
+each target's rollout strategy included; the package is built once for the whole run, and a
+container image resolved once to the one digest every target deploys: ``pin_images``), then
 bakes the wave: for ``bake`` seconds, every ``health-interval``, the health gates of every
 target (its alarms, in its region; ``max-error-rate`` on the version behind its alias). Only a
 wave that deployed everywhere and baked healthy lets the next one start. A failed deploy, a
@@ -38,6 +39,7 @@ from .pipeline import Connect, Packages, deploy
 from .rollout import Clock, SystemClock
 from .schedule import format_duration
 from .settings import ChainedCredentials, FleetSettings, OidcCredentials, Settings
+from .settings.code import IMAGE_REGION_HINT, image_region_problem
 from .settings.inputs import DEFAULT_ROLE_DURATION
 from .settings.waves import Target, Wave, Waves
 from .signals import on_stop_signals
@@ -156,6 +158,7 @@ def run_waves(
     clock = clock or SystemClock()
     stop = Stop()
     packages = Packages()
+    pin_images(waves, entries, io, connect, env, packages)
     timeline = _Timeline(time.monotonic if isinstance(clock, SystemClock) else clock.monotonic)
     finished: list[WaveRun] = []
     with on_stop_signals(lambda name: stop.set(f"cancelled by {name}")):
@@ -182,6 +185,45 @@ def run_waves(
             rest = [WaveRun(later, "not-started") for later in waves.waves[index + 1 :]]
             return WavesOutcome((*done, rolled, *rest), tuple(timeline.events))
     return WavesOutcome(tuple(finished), tuple(timeline.events))
+
+
+def pin_images(waves: Waves, entries: list[Entry], io: Reporter, connect: Connect, env: Mapping[str, str], packages: Packages) -> None:
+    """One artifact for container images too. Lambda pulls an image only from ECR in the
+    function's own region, so each target names its own copy (``{region}``, ``{account}`` in
+    image-uri); before the first wave changes anything, every copy is resolved (reads only) and
+    must be the same image, one digest. Each target then deploys that digest, whatever a tag
+    points at by the time its wave starts. ``DeployError`` lists every target that differs."""
+    problems: list[Problem] = []
+    for entry in (e for e in entries if e.settings.code.image_uri):
+        digests: dict[str, list[str]] = {}
+        for target in waves.targets:
+            settings = target_settings(entry.settings, target, env)
+            try:
+                services = connect(settings, io)
+                if settings.templated:
+                    settings = settings.filled(target.region, services.identity.account)
+                image = settings.code.image_uri or ""
+                if problem := image_region_problem(image, target.region):
+                    problems.append(Problem(f"{entry.name} in {target.describe()}: {problem}", hint=IMAGE_REGION_HINT, input="image-uri"))
+                    continue
+                digests.setdefault(services.ecr.image_digest(image), []).append(target.describe())
+            except DeployError as error:
+                problems += [replace(p, what=f"{entry.name} in {target.describe()}: {p.what}") for p in error.problems]
+        if len(digests) > 1:
+            where = "; ".join(f"sha256:{digest[:12]} in {', '.join(targets)}" for digest, targets in digests.items())
+            problems.append(
+                Problem(
+                    f"{entry.name}: image-uri names different images in the targets ({where}); one artifact goes to every target",
+                    hint="push the same image to every region, or let ECR replication copy it (it keeps the digest)",
+                    input="image-uri",
+                )
+            )
+        elif len(digests) == 1 and not problems:
+            digest, targets = next(iter(digests.items()))
+            packages.pin_image(entry.settings.function_name, digest)
+            io.info(f"{entry.name}: one image, sha256:{digest}, in all {len(targets)} targets; each deploys it by digest")
+    if problems:
+        raise DeployError(*problems)
 
 
 def _deploy_wave(

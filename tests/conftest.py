@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import zipfile
 from collections.abc import Iterator
@@ -115,3 +117,21 @@ def create_codedeploy_group(role_arn: str, platform: str = "Lambda", rollback: b
             FunctionName=hook, Runtime="python3.12", Role=role_arn, Handler="hook.handler", Code={"ZipFile": make_zip({"hook.py": "x"})}
         )
     return client
+
+
+def push_image(ecr: Any, tag: str, layer: str) -> str:
+    """An image in the sandbox's ECR; distinct layers give a distinct digest."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100, "digest": "sha256:" + "c" * 64},
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 10,
+                "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest(),
+            }
+        ],
+    }
+    image = ecr.put_image(repositoryName="orders", imageManifest=json.dumps(manifest), imageTag=tag)["image"]
+    return str(image["imageId"]["imageDigest"]).removeprefix("sha256:")

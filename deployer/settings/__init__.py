@@ -21,7 +21,7 @@ from ..masking import values_to_mask
 from ..model import Command
 from ..naming import alias_from_ref, alias_problem, ref_from_env
 from ..ownership import Owner, describe_preview
-from .code import CodeSource, parse_cors, read_code
+from .code import IMAGE_REGION_HINT, CodeSource, image_region_problem, parse_cors, read_code
 from .context import (
     ChainedCredentials,
     CommentTarget,
@@ -113,22 +113,28 @@ class Settings:
         """Whether this run packages (or locates) code: a deploy, and the diff that previews one."""
         return self.command in (Command.DEPLOY, Command.DIFF)
 
+    def _templates(self) -> list[str]:
+        """The values that may hold {region} and {account}: s3-bucket, image-uri and the templated rows."""
+        rows = (str(self.function.configuration.get(row.input) or "") for row in surface.ROWS if row.templated)
+        return [self.s3_bucket or "", self.code.image_uri or "", *rows]
+
     @property
     def templated(self) -> bool:
-        """Whether s3-bucket or a setting holds {region} / {account} for each target to fill in."""
-        values = [self.s3_bucket or "", *(str(self.function.configuration.get(row.input) or "") for row in surface.ROWS if row.templated)]
-        return any("{" in value for value in values)
+        """Whether s3-bucket, image-uri or a setting holds {region} / {account} for each target to fill in."""
+        return any("{" in value for value in self._templates())
 
     def filled(self, region: str, account: Callable[[], str]) -> Settings:
         """These settings with {region} and {account} filled in (``account`` is asked only when needed)."""
-        texts = [self.s3_bucket or "", *(str(self.function.configuration.get(row.input) or "") for row in surface.ROWS if row.templated)]
-        values = {"region": region, "account": account() if any("{account}" in text for text in texts) else ""}
+        values = {"region": region, "account": account() if any("{account}" in text for text in self._templates()) else ""}
         configuration = dict(self.function.configuration)
         for row in surface.ROWS:
             if row.templated and isinstance(configuration.get(row.input), str):
                 configuration[row.input] = surface.fill(configuration[row.input], values)
         bucket = surface.fill(self.s3_bucket, values) if self.s3_bucket else self.s3_bucket
-        return replace(self, s3_bucket=bucket, function=replace(self.function, configuration=configuration))
+        image = surface.fill(self.code.image_uri, values) if self.code.image_uri else self.code.image_uri
+        return replace(
+            self, s3_bucket=bucket, code=replace(self.code, image_uri=image), function=replace(self.function, configuration=configuration)
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -269,6 +275,9 @@ def load_settings(inputs: Mapping[str, str], env: Mapping[str, str], require_ali
         url_invoke_mode=reader.api_text("function-url-invoke-mode"),
     )
     _check_production_combinations(reader, settings)
+    image = settings.code.image_uri
+    if settings.ships_code and image and "{" not in image and (problem := image_region_problem(image, settings.region)):
+        reader.fail("image-uri", problem, IMAGE_REGION_HINT)
     if settings.command is Command.LIST:
         reader.fail("command", "list only applies with config", "give the deploy file in config")
     if reader.problems:

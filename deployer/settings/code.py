@@ -15,7 +15,7 @@ from typing import Any
 
 from ..images import ECR_IMAGE
 from ..limits import api_field
-from ..surface import REMOVE, member_shape
+from ..surface import REMOVE, TEMPLATE_SAMPLE, fill, member_shape
 from .inputs import Reader, lines_of
 from .table import DEFAULTS
 
@@ -51,7 +51,11 @@ def _given(reader: Reader, name: str) -> bool:
 def read_code(reader: Reader, bucket: str | None) -> CodeSource:
     code = CodeSource(
         package_type=reader.api_text("package-type"),
-        image_uri=reader.parse("image-uri", _image_uri, "for example: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:4f2c1e9"),
+        image_uri=reader.parse(
+            "image-uri",
+            _image_uri,
+            "for example: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:4f2c1e9 ({region} and {account} in waves)",
+        ),
         s3_key=reader.api_text("s3-key"),
         s3_object_version=reader.api_text("s3-object-version"),
     )
@@ -77,9 +81,26 @@ def read_code(reader: Reader, bucket: str | None) -> CodeSource:
 
 
 def _image_uri(value: str) -> str:
-    if not ECR_IMAGE.match(value):
+    """An ECR image URI, which may hold {region} and {account}: each target of a wave fills them in."""
+    if not ECR_IMAGE.match(fill(value, TEMPLATE_SAMPLE)):
         raise ValueError(f"'{value[:120]}' is not an ECR image: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG or @sha256:DIGEST")
     return value
+
+
+def image_region_problem(image_uri: str, region: str) -> str:
+    """Why Lambda in ``region`` cannot pull ``image_uri`` (filled in), or "". Lambda takes a container
+    image only from an ECR repository in the function's own region (another account's is fine:
+    Developer Guide, "Create a Lambda function using a container image")."""
+    found = ECR_IMAGE.match(image_uri)
+    if found is None or found.group("region") == region:
+        return ""
+    return f"the image is in ECR in {found.group('region')} and the function in {region}: Lambda pulls images only from its own region"
+
+
+IMAGE_REGION_HINT = (
+    "push the image to (or replicate it into) the function's region; with waves, write {region} in image-uri "
+    "(ECR replication keeps the digest, so every region runs the same image)"
+)
 
 
 def parse_cors(value: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import boto3
 import pytest
 
 from deployer.sandbox import ACCOUNT, REGION, Sandbox
-from tests.conftest import make_zip
+from tests.conftest import make_zip, push_image
 from tests.e2e.runner import ActionRun, create_inputs, run_action
 
 MUTATING = {
@@ -135,24 +134,6 @@ def test_url_cors_and_streaming(fast: Sandbox, workspace: Path, role_arn: str, l
     assert off.calls.get("UpdateFunctionUrlConfig") == 1 and not lambda_client.get_function_url_config(
         FunctionName="orders", Qualifier="live"
     ).get("Cors")
-
-
-def push_image(ecr: Any, tag: str, layer: str) -> str:
-    """An image in the sandbox's ECR; distinct layers give a distinct digest."""
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100, "digest": "sha256:" + "c" * 64},
-        "layers": [
-            {
-                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                "size": 10,
-                "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest(),
-            }
-        ],
-    }
-    image = ecr.put_image(repositoryName="orders", imageManifest=json.dumps(manifest), imageTag=tag)["image"]
-    return str(image["imageId"]["imageDigest"]).removeprefix("sha256:")
 
 
 def test_an_image_function_is_created_reused_and_moved_to_a_new_digest(

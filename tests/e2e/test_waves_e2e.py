@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from deployer.sandbox import Sandbox
-from tests.conftest import create_alarm
+from tests.conftest import create_alarm, push_image
 from tests.e2e.runner import ActionRun, run_action, start_action
 
 REGIONS = ("us-east-1", "eu-west-1", "eu-central-1")
@@ -248,3 +248,85 @@ def test_a_single_function_takes_waves_as_an_input(fast: Sandbox, workspace: Pat
     ]
     refused = run_action(workspace, fast, {**inputs, "aws-region": "us-east-1"})
     assert refused.returncode == 1 and any("cannot be given with waves" in e for e in refused.errors)
+
+
+IMAGE_REGIONS = ("us-east-1", "eu-west-1")
+
+
+def image_waves_file(workspace: Path, image_uri: str, role: str) -> None:
+    (workspace / "deploy.yml").write_text(
+        f"""waves:
+  - name: one-box
+    regions: [us-east-1]
+    bake: 3s
+  - name: europe
+    regions: [eu-west-1]
+defaults:
+  role: {role}
+  alias: live
+  health-interval: 1
+functions:
+  - function-name: orders
+    package-type: Image
+    image-uri: {image_uri}
+    image-command: app.handler
+"""
+    )
+
+
+def registries(layers: dict[str, str]) -> dict[str, Any]:
+    """An ``orders`` repository in each region, tag ``v1`` on an image made of the region's layer."""
+    clients = {region: boto3.client("ecr", region_name=region) for region in layers}
+    for region, layer in layers.items():
+        clients[region].create_repository(repositoryName="orders")
+        push_image(clients[region], "v1", layer)
+    return clients
+
+
+TEMPLATED = "123456789012.dkr.ecr.{region}.amazonaws.com/orders:v1"
+
+
+def test_an_image_is_one_digest_in_every_region_and_a_tag_pushed_mid_bake_stays_out(fast: Sandbox, workspace: Path, role_arn: str) -> None:
+    ecr = registries(dict.fromkeys(IMAGE_REGIONS, "layer one"))  # replicated: the same image, one digest
+    digest = ecr["us-east-1"].describe_images(repositoryName="orders")["imageDetails"][0]["imageDigest"].removeprefix("sha256:")
+    image_waves_file(workspace, TEMPLATED, role_arn)
+    process, step = start_action(workspace, fast, {"config": "deploy.yml"})
+    wait_for(lambda: _exists("us-east-1"), "one-box deployed")
+    # ECR keeps an image whose tag moved on (untagged); moto deletes it unless another tag holds it.
+    push_image(ecr["eu-west-1"], "kept", "layer one")
+    moved = push_image(ecr["eu-west-1"], "v1", "layer two")  # during one-box's bake, the tag moves in Europe
+    stdout, stderr = process.communicate(timeout=60)
+    run = step.result(process.returncode, stdout, stderr)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"one image, sha256:{digest}, in all 2 targets" in run.stdout
+    for region in IMAGE_REGIONS:
+        code = boto3.client("lambda", region_name=region).get_function(FunctionName="orders", Qualifier="live")
+        assert code["Configuration"]["CodeSha256"] == digest != moved, region
+        assert code["Code"]["ImageUri"] == f"123456789012.dkr.ecr.{region}.amazonaws.com/orders@sha256:{digest}"
+
+
+def test_different_images_in_the_targets_are_refused_before_anything_changes(fast: Sandbox, workspace: Path, role_arn: str) -> None:
+    ecr = registries({"us-east-1": "layer one", "eu-west-1": "layer two"})
+    digests = {r: c.describe_images(repositoryName="orders")["imageDetails"][0]["imageDigest"][7:19] for r, c in ecr.items()}
+    image_waves_file(workspace, TEMPLATED, role_arn)
+    run = deploy(workspace, fast)
+    assert run.returncode == 1, run.stdout
+    error = " ".join(run.errors)
+    assert "image-uri names different images in the targets" in error and "one artifact goes to every target" in error
+    assert f"sha256:{digests['us-east-1']} in us-east-1" in error and f"sha256:{digests['eu-west-1']} in eu-west-1" in error
+    assert not any(_exists(region) for region in IMAGE_REGIONS)  # refused before the first wave changed anything
+
+    # One region's URI for every target: Lambda pulls only from its own region; the fix is said.
+    image_waves_file(workspace, TEMPLATED.format(region="us-east-1"), role_arn)
+    pinned = deploy(workspace, fast)
+    assert pinned.returncode == 1 and not any(_exists(region) for region in IMAGE_REGIONS), pinned.stdout
+    said = " ".join(pinned.errors)
+    assert "orders in eu-west-1: the image is in ECR in us-east-1 and the function in eu-west-1" in said and "{region}" in said
+
+
+def _exists(region: str) -> bool:
+    try:
+        boto3.client("lambda", region_name=region).get_alias(FunctionName="orders", Name="live")
+    except boto3.client("lambda", region_name=region).exceptions.ResourceNotFoundException:
+        return False
+    return True

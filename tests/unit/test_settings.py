@@ -407,3 +407,25 @@ def test_paths_must_stay_inside_the_workspace(workspace: Path, tmp_path_factory:
             found = problems(workspace, **{name: value})
             assert any(f"input '{name}': '{value}' is outside the workspace" in p for p in found), (value, found)
     load(workspace, source="app")  # inside is fine
+
+
+IMAGE = "123456789012.dkr.ecr.{region}.amazonaws.com/orders:v1"
+
+
+def test_an_image_is_taken_from_the_functions_own_region(workspace: Path) -> None:
+    """Lambda pulls an image only from ECR in its own region: another region's URI is an input
+    error before any AWS call; {region} and {account} are filled in by each target."""
+    image = {"package-type": "Image", "source": ""}
+    said = problems(workspace, **image, **{"image-uri": IMAGE.format(region="us-east-1")})
+    assert said == [
+        "input 'image-uri': the image is in ECR in us-east-1 and the function in eu-west-1: Lambda pulls images only from its "
+        "own region. push the image to (or replicate it into) the function's region; with waves, write {region} in image-uri "
+        "(ECR replication keeps the digest, so every region runs the same image)"
+    ]
+    assert load(workspace, **image, **{"image-uri": IMAGE.format(region="eu-west-1")}).code.image_uri == IMAGE.format(region="eu-west-1")
+    templated = load(workspace, **image, **{"image-uri": IMAGE.replace("123456789012", "{account}")})
+    assert templated.templated
+    filled = templated.filled("ap-south-1", lambda: "210987654321")
+    assert filled.code.image_uri == "210987654321.dkr.ecr.ap-south-1.amazonaws.com/orders:v1"
+    bad = problems(workspace, **image, **{"image-uri": IMAGE.replace("{region}", "{stage}")})
+    assert "may hold only {region} and {account}" in bad[0]
