@@ -39,6 +39,7 @@ from .model import (
     TimelineEvent,
 )
 from .ownership import DESCRIPTION_MAX, TRACE_OWNER, marker_of
+from .progress import Progress
 from .schedule import Stage, format_duration
 
 
@@ -227,6 +228,7 @@ class Traffic:
     def _bake(self, stage: Stage, target: str, stable: str, since: datetime, timeline: _Timeline) -> Verdict:
         deadline = self._clock.monotonic() + stage.bake
         next_check = self._clock.monotonic()
+        progress = Progress(self._clock.monotonic)
         while True:
             verdict = self._gate.check(target, stable, since)
             timeline.check(stage.weight, verdict, self._percentile)
@@ -235,7 +237,8 @@ class Traffic:
                 timeline.mark(stage.weight, "unhealthy", f"{verdict.reason}; {verdict.summary}")
                 self._log(f"UNHEALTHY at {stage.weight:.0%}: {verdict.reason}; {verdict.summary}")
                 return verdict
-            self._log(f"{stage.weight:.0%} on version {target}, {format_duration(round(remaining))} of bake left: {verdict.summary}")
+            if progress.due(last=remaining <= 0):
+                self._log(f"{stage.weight:.0%} on version {target}, {format_duration(round(remaining))} of bake left: {verdict.summary}")
             if remaining <= 0:
                 timeline.mark(stage.weight, "healthy", verdict.summary)
                 return verdict

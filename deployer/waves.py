@@ -36,6 +36,7 @@ from .model import AliasState, Result
 from .naming import session_name
 from .ownership import WaveMark, wave_mark, with_wave_mark
 from .pipeline import Connect, Packages, deploy
+from .progress import Progress
 from .rollout import Clock, SystemClock
 from .schedule import format_duration
 from .settings import ChainedCredentials, FleetSettings, OidcCredentials, Settings
@@ -310,6 +311,7 @@ def _bake(ran: WaveRun, placed: list[_Placed], io: Reporter, connect: Connect, c
     since = clock.now()
     deadline = clock.monotonic() + wave.bake
     interval = min((p.settings.rollout.health_interval for p in placed), default=10.0)
+    progress = Progress(clock.monotonic)
     try:
         while True:
             for run in targets:
@@ -320,7 +322,8 @@ def _bake(ran: WaveRun, placed: list[_Placed], io: Reporter, connect: Connect, c
             left = deadline - clock.monotonic()
             if left <= 0:
                 break
-            io.info(f"wave {wave.name}: healthy, {format_duration(round(left))} of bake left")
+            if progress.due():
+                io.info(f"wave {wave.name}: healthy, {format_duration(round(left))} of bake left")
             clock.sleep(min(interval, left))
     except Cancelled as cancelled:
         return _bake_failed(ran, targets, str(cancelled) or "cancelled", timeline, io, status="cancelled")
