@@ -10,9 +10,15 @@ AWS settings at it with dummy credentials so nothing can reach real AWS, then:
 5. ships it again with the alarm quiet: the canary bakes healthy and is promoted;
 6. hands a canary to CodeDeploy (the sandbox's model of it runs Lambda deployments): a
    ``CodeDeployHook_`` pre-traffic hook reports Succeeded, CodeDeploy shifts 10% and then
-   the rest, and the action follows it to the end.
-The canaries run on a clock 60 times faster than real time (CodeDeploy's scheduled minute
-is 0.2 s in the sandbox), so each takes seconds.
+   the rest, and the action follows it to the end;
+7. ships a release that answers three times slower than the stable version while the
+   sandbox sends traffic through the alias: canary analysis compares the two versions'
+   p99 side by side, with no alarm, and rolls it back naming both numbers;
+8. takes one artifact to three regions in two waves from a deploy file: us-east-1 first,
+   baked, then eu-west-1 and eu-central-1.
+Steps 4 to 6 run on a clock 60 times faster than real time (CodeDeploy's scheduled minute
+is 0.2 s in the sandbox), so each takes seconds; steps 7 and 8 take a few seconds of real
+time, since CloudWatch's metrics are read for the time they were put.
 """
 
 from __future__ import annotations
@@ -35,11 +41,13 @@ from .app import run
 from .github import ConsoleIO
 from .model import Command
 from .sandbox import Sandbox
+from .sandbox.metrics import Profile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "hello"
 FUNCTION = "lambda-deploy-demo"
 ALARM = "lambda-deploy-demo-errors"
 SPEED = 60.0
+Say = Callable[[str], None]
 
 
 class DemoClock:
@@ -153,9 +161,9 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             "GITHUB_ACTOR": "demo",
         }
         steps = (
-            ("1/6 first deploy: the function is created, version 1 published, alias 'live' created", None),
-            ("2/6 the same code again: nothing is published, the version is reused", None),
-            ("3/6 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
+            ("1/8 first deploy: the function is created, version 1 published, alias 'live' created", None),
+            ("2/8 the same code again: nothing is published, the version is reused", None),
+            ("3/8 a code change: exactly one new version, and the alias moves", "\n# changed by the demo\n"),
         )
         say(f"Sandbox AWS (moto + fidelity layer) at {sandbox.endpoint}; no real AWS is reachable.\n")
         for title, change in steps:
@@ -167,7 +175,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
                 return code
         _set_alarm("create")
         canary = {**inputs, "strategy": "Canary10Percent5Minutes", "alarms": ALARM, "health-interval": "30"}
-        say("\n━━ Demo 4/6 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
+        say("\n━━ Demo 4/8 a canary (10% for 5 minutes, on a 60x clock) whose alarm fires mid-bake: rolled back by itself")
         _append(workspace, "\n# canary release\n")
         clock = DemoClock()
         clock.at(100, _set_alarm("ALARM"))
@@ -175,12 +183,12 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         if code != 1:
             say("error: the failing canary should have been rolled back")
             return 1
-        say("\n━━ Demo 5/6 the same release with the alarm quiet: the canary bakes healthy and is promoted")
+        say("\n━━ Demo 5/8 the same release with the alarm quiet: the canary bakes healthy and is promoted")
         _set_alarm("OK")()
         code = run(Command.DEPLOY, canary, env, io, clock=DemoClock()).code
         if code != 0:
             return code
-        say("\n━━ Demo 6/6 the next release through AWS CodeDeploy: a pre-traffic hook, 10%, then the rest")
+        say("\n━━ Demo 6/8 the next release through AWS CodeDeploy: a pre-traffic hook, 10%, then the rest")
         _append(workspace, "\n# through CodeDeploy\n")
         handed = {
             **inputs,
@@ -199,8 +207,63 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         code = run(Command.DEPLOY, handed, env, io).code
         if code != 0:
             return code
-    say("\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted → CodeDeploy canary.")
+        code = _slow_release(sandbox, inputs, env, io, workspace, say)
+        if code != 1:
+            say("error: the slow release should have been rolled back")
+            return 1
+        code = _waves(inputs["role"], env, io, workspace, say)
+        if code != 0:
+            return code
+    say(
+        "\nDemo finished: create → unchanged (reused) → changed (new version) → canary rolled back → canary promoted → "
+        "CodeDeploy canary → a slow release judged against the stable one and rolled back → three regions in two waves."
+    )
     return 0
+
+
+# A stepped canary checked every second, judged on p99 against the stable version once each
+# version behind the alias has 20 invocations in the window.
+ANALYSIS = {"strategy": "30% 4s, 60% 4s, 100%", "health-interval": "1", "min-invocations": "20", "max-latency-increase": "25%"}
+
+WAVES = """\
+waves:
+  - name: one-box
+    regions: [us-east-1]
+    bake: 2s
+  - name: europe
+    regions: [eu-west-1, eu-central-1]
+    bake: 2s
+defaults:
+  role: {role}
+  runtime: python3.12
+  handler: app.handler
+  alias: live
+  max-error-rate: 5%
+  health-interval: 1
+functions:
+  - function-name: {function}
+    source: hello
+"""
+
+
+def _slow_release(sandbox: Sandbox, inputs: dict[str, str], env: dict[str, str], io: ConsoleIO, workspace: str, say: Say) -> int:
+    """Step 7: traffic through the alias while a release three times slower than the stable version rolls out."""
+    say("\n━━ Demo 7/8 canary analysis: the release answers three times slower than the stable version; p99 side by side, no alarm")
+    _append(workspace, "\n# a slow release\n")
+    stable = boto3.client("lambda").get_alias(FunctionName=FUNCTION, Name="live")["FunctionVersion"]
+    with sandbox.traffic(FUNCTION, "live", rate=80) as traffic:
+        traffic.default(Profile(latency=300.0))  # every new version is slow...
+        traffic.profile(stable, Profile(latency=100.0))  # ...and the stable one is not
+        say(f"  (demo: 80 requests a second through alias live; version {stable} answers in about 100 ms, the release in 300 ms)")
+        return run(Command.DEPLOY, {**inputs, **ANALYSIS}, env, io).code
+
+
+def _waves(role: str, env: dict[str, str], io: ConsoleIO, workspace: str, say: Say) -> int:
+    """Step 8: a deploy file with two waves, three regions."""
+    say("\n━━ Demo 8/8 waves: one artifact to three regions, us-east-1 first and baked, then eu-west-1 and eu-central-1")
+    _append(workspace, "\n# the fix, everywhere\n")
+    (Path(workspace) / "deploy.yml").write_text(WAVES.format(role=role, function=FUNCTION), encoding="utf-8")
+    return run(Command.DEPLOY, {"config": "deploy.yml"}, env, io).code
 
 
 def _append(workspace: str, text: str) -> None:
