@@ -41,6 +41,7 @@ from .preflight import preflight
 from .previews import claim_preview_alias, previews_to_remove
 from .rollout import Clock, RolloutContext, SystemClock, Traffic
 from .settings import Settings
+from .settings.code import IMAGE_REGION_HINT, image_region_problem
 from .signals import cancel_on_signals
 
 T = TypeVar("T")
@@ -273,6 +274,8 @@ def _locate(settings: Settings, services: Services, stages: Stages, io: Reporter
     code = settings.code
     with stages.stage("Resolve the artifact"):
         if code.image_uri:
+            if problem := image_region_problem(code.image_uri, settings.region):  # a target of a wave (diff) that needs {region}
+                raise DeployError.about("image-uri", problem, IMAGE_REGION_HINT)
             if digest is None:
                 digest = services.ecr.image_digest(code.image_uri)
             # Sent by digest: a tag moved after this read changes nothing of what Lambda pulls.

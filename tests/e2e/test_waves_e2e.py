@@ -322,6 +322,8 @@ def test_different_images_in_the_targets_are_refused_before_anything_changes(fas
     assert pinned.returncode == 1 and not any(_exists(region) for region in IMAGE_REGIONS), pinned.stdout
     said = " ".join(pinned.errors)
     assert "orders in eu-west-1: the image is in ECR in us-east-1 and the function in eu-west-1" in said and "{region}" in said
+    diff = run_action(workspace, fast, {"config": "deploy.yml", "command": "diff"})  # the plan says so too
+    assert diff.returncode == 1 and "the image is in ECR in us-east-1 and the function in eu-west-1" in " ".join(diff.errors), diff.stdout
 
 
 def _exists(region: str) -> bool:
