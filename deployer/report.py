@@ -202,12 +202,24 @@ def rollout_markdown(rollout: RolloutOutcome) -> list[str]:
     return lines
 
 
+CHART_POINTS = 30  # more checks than this crowd a chart's x axis (an hour's canary checked every 10 s has 360)
+
+
+def drawn_checks(checks: tuple[Check, ...], at_most: int = CHART_POINTS) -> tuple[Check, ...]:
+    """The checks a chart draws: all of them, or ``at_most`` evenly spaced, the first and the last
+    (the one that decided) always among them. The table and the ``analysis`` output keep every check."""
+    if len(checks) <= at_most:
+        return checks
+    step = (len(checks) - 1) / (at_most - 1)
+    return tuple(checks[round(index * step)] for index in range(at_most))
+
+
 def analysis_markdown(rollout: RolloutOutcome) -> list[str]:
     """Canary analysis drawn: per health check, both versions' latency and error rates with the
     traffic weight (Mermaid ``xychart-beta``: GitHub draws it), then the last check as a table."""
-    checks = rollout.analysis
-    if not checks:
+    if not rollout.analysis:
         return []
+    checks = drawn_checks(rollout.analysis)
     last = checks[-1]
     new, stable = last.canary.version, last.stable.version
 
@@ -245,6 +257,11 @@ def analysis_markdown(rollout: RolloutOutcome) -> list[str]:
         f"    line [{points([c.canary.rate * 100 for c in checks])}]",
         f"    line [{points([c.stable.rate * 100 for c in checks])}]",
         "```",
+        *(
+            ["", f"The charts draw {len(checks)} of the {len(rollout.analysis)} checks, evenly spaced; output `analysis` has every one."]
+            if len(checks) < len(rollout.analysis)
+            else []
+        ),
         "",
         f"Last check, at {format_duration(round(last.at))} with {last.weight:.0%} of the traffic on version {new}:",
         "",

@@ -5,11 +5,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from deployer.analysis import Check, VersionStats
 from deployer.aws import client_config
 from deployer.errors import DeployError, Problem
 from deployer.github import ActionsIO, ConsoleIO, escape_data, escape_property, heredoc
 from deployer.model import Change, Plan, PointAlias, PublishVersion, Result, RolloutOutcome, TimelineEvent, UpdateCode
-from deployer.report import OUTPUT_NAMES, as_json, failure_markdown, markdown, outputs
+from deployer.report import OUTPUT_NAMES, analysis_json, analysis_markdown, as_json, failure_markdown, markdown, outputs
+from tests.markdown_check import problems as markdown_problems
 
 
 def parse_github_output(text: str) -> dict[str, str]:
@@ -154,3 +156,22 @@ def test_a_rolled_back_rollout_is_explained_with_a_timeline_and_chart() -> None:
     assert "line [10, 10, 0]" in text
     assert "4 (new), rolled-back: the alias's main version is 3" in text
     assert as_json(result)["timeline"][1]["event"] == "unhealthy"
+
+
+def test_an_hours_canary_is_drawn_from_thirty_checks_and_keeps_every_one_in_the_output() -> None:
+    def check(index: int) -> Check:
+        new = VersionStats("4", invocations=100, errors=index % 3, latency=100.0 + index)
+        return Check(index * 10.0, 0.1, new, VersionStats("3", invocations=900, latency=90.0))
+
+    checks = tuple(check(index) for index in range(360))
+    rollout = RolloutOutcome("deployed", "4", "3", "4", analysis=checks)
+    text = "\n".join(analysis_markdown(rollout))
+    axes = re.findall(r"x-axis \[(.*)\]", text)
+    assert len(axes) == 2 and all(len(axis.split(", ")) == 30 for axis in axes)
+    latency = re.search(r"line \[([^\]]*)\]", text)
+    assert latency is not None and latency.group(1).split(", ")[0] == "100" and latency.group(1).split(", ")[-1] == "459"
+    assert "The charts draw 30 of the 360 checks, evenly spaced; output `analysis` has every one." in text
+    assert "| latency p99 | 459 ms | 90 ms |" in text  # the table is the last check, the one that decided
+    assert len(analysis_json(rollout)) == 360 and markdown_problems(text) == []
+    few = "\n".join(analysis_markdown(replace(rollout, analysis=checks[:12])))
+    assert "The charts draw" not in few and len(re.findall(r"x-axis \[(.*)\]", few)[0].split(", ")) == 12
