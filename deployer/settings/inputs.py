@@ -191,20 +191,41 @@ def rate(value: str) -> float:
     return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
 
 
-MAX_INCREASE = 100.0  # 10,000%: a limit past that is no limit
+MAX_LATENCY_INCREASE = 10_000.0  # percent: a limit past 100 times the stable latency is no limit
 
 
-def increase(value: str) -> float:
-    """How much more the new version may have: ``25%`` or ``0.25`` (a share of the stable
-    version's latency, or points of error rate); ``0`` allows no increase at all."""
+def _percent(value: str, example: str) -> float:
+    """A share as a person writes it: ``25%``, a bare number from 1 up (``25`` is 25%, as for
+    canary-weight) or a fraction below 1 (``0.25``). Returned in percent."""
     raw = value.strip()
     try:
-        number = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        number = float(raw.removesuffix("%"))
     except ValueError:
-        raise ValueError(f"'{value}' is not an increase; use a percentage like 25% or a fraction like 0.25") from None
-    if not 0 <= number <= MAX_INCREASE:
-        raise ValueError(f"'{value}' is outside 0%..{MAX_INCREASE:.0%}")
-    return number
+        raise ValueError(f"'{value}' is not an increase; use a percentage like {example}") from None
+    percent = number if raw.endswith("%") or abs(number) >= 1 else number * 100
+    if percent < 0:
+        raise ValueError(f"'{value}' is a decrease; give how much more the new version may have, like {example} (0 for none)")
+    return percent
+
+
+def latency_increase(value: str) -> float:
+    """``max-latency-increase``: how much slower than the stable version, as a share of its
+    latency (``25%``, ``25`` or ``0.25``); ``0`` allows none."""
+    percent = _percent(value, "25%")
+    if percent > MAX_LATENCY_INCREASE:
+        raise ValueError(f"'{value}' is outside 0%..{MAX_LATENCY_INCREASE:,.0f}%")
+    return percent / 100
+
+
+def error_rate_increase(value: str) -> float:
+    """``max-error-rate-increase``: how many points of error rate above the stable version's
+    (``1%``, ``1`` or ``0.01``); below 100 points, or it could never trip."""
+    percent = _percent(value, "1%")
+    if percent >= 100:
+        raise ValueError(
+            f"'{value}' is {percent:g} points: an error rate cannot rise that much, so it would never roll back; give points such as 1%"
+        )
+    return percent / 100
 
 
 def seconds_between(low: float, high: float) -> Callable[[str], float]:

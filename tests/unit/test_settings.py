@@ -246,6 +246,11 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         ({"command": "rollback", "to-version": "1.5"}, "'1.5' is neither a version number nor an alias name"),
         ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not a weight"),
         ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
+        ({"max-latency-increase": "fast"}, "input 'max-latency-increase': 'fast' is not an increase; use a percentage like 25%"),
+        ({"max-latency-increase": "-5%"}, "input 'max-latency-increase': '-5%' is a decrease"),
+        ({"max-latency-increase": "20000%"}, "'20000%' is outside 0%..10,000%"),
+        ({"max-error-rate-increase": "150%"}, "input 'max-error-rate-increase': '150%' is 150 points: an error rate cannot rise"),
+        ({"max-error-rate-increase": "100"}, "'100' is 100 points"),
         ({"canary-weight": "10%", "strategy": "Canary10Percent5Minutes"}, "cannot be combined with a gradual strategy"),
     ],
 )
@@ -429,3 +434,16 @@ def test_an_image_is_taken_from_the_functions_own_region(workspace: Path) -> Non
     assert filled.code.image_uri == "210987654321.dkr.ecr.ap-south-1.amazonaws.com/orders:v1"
     bad = problems(workspace, **image, **{"image-uri": IMAGE.replace("{region}", "{stage}")})
     assert "may hold only {region} and {account}" in bad[0]
+
+
+@pytest.mark.parametrize(
+    ("given", "latency", "errors"),
+    [("25%", 0.25, 0.25), ("25", 0.25, 0.25), ("0.25", 0.25, 0.25), ("1", 0.01, 0.01), ("0", 0.0, 0.0), ("250%", 2.5, None)],
+)
+def test_an_increase_is_read_as_a_person_writes_it(workspace: Path, given: str, latency: float, errors: float | None) -> None:
+    """A bare number from 1 up is a percentage, as for canary-weight: 25 is 25%, never 2,500%."""
+    analysis = load(workspace, **{"max-latency-increase": given}).rollout.analysis
+    assert analysis.max_latency_increase == pytest.approx(latency)
+    if errors is not None:
+        analysis = load(workspace, **{"max-error-rate-increase": given}).rollout.analysis
+        assert analysis.max_error_rate_increase == pytest.approx(errors)
