@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from ..bounded import load_json
 from ..errors import Problem
 from ..limits import ApiField, api_field
-from ..schedule import parse_duration, parse_weight
+from ..schedule import parse_duration
 from ..surface import TEMPLATE_SAMPLE, fill
 from .table import (
     ACTION_COMMANDS,
@@ -186,25 +186,21 @@ def json_text(value: str) -> str:
     return value
 
 
-def rate(value: str) -> float:
-    """An error rate: ``2%`` or ``0.02``; ``0%`` means any error at all fails the gate."""
-    return 0.0 if value.strip() in ("0", "0%") else parse_weight(value, allow_full=True)
-
-
 MAX_LATENCY_INCREASE = 10_000.0  # percent: a limit past 100 times the stable latency is no limit
 
 
-def _percent(value: str, example: str) -> float:
+def _percent(value: str, example: str, what: str = "an increase") -> float:
     """A share as a person writes it: ``25%``, a bare number from 1 up (``25`` is 25%, as for
     canary-weight) or a fraction below 1 (``0.25``). Returned in percent."""
     raw = value.strip()
     try:
         number = float(raw.removesuffix("%"))
     except ValueError:
-        raise ValueError(f"'{value}' is not an increase; use a percentage like {example}") from None
+        raise ValueError(f"'{value}' is not {what}; use a percentage like {example}") from None
     percent = number if raw.endswith("%") or abs(number) >= 1 else number * 100
     if percent < 0:
-        raise ValueError(f"'{value}' is a decrease; give how much more the new version may have, like {example} (0 for none)")
+        below = "a decrease; give how much more the new version may have," if what == "an increase" else "below 0%; give a rate"
+        raise ValueError(f"'{value}' is {below} like {example} (0 for none)")
     return percent
 
 
@@ -226,6 +222,15 @@ def error_rate_increase(value: str) -> float:
             f"'{value}' is {percent:g} points: an error rate cannot rise that much, so it would never roll back; give points such as 1%"
         )
     return percent / 100
+
+
+def rate(value: str) -> float:
+    """``max-error-rate``: ``2%``, ``2`` (a bare number from 1 up is a percentage) or ``0.02``;
+    ``0%`` means any error at all fails the gate; 100% or more could never trip."""
+    percent = _percent(value, "2%", "an error rate")
+    if percent >= 100:
+        raise ValueError(f"'{value}' is {percent:g}%: an error rate never exceeds that, so it would never roll back; try 2%")
+    return round(percent / 100, 6)
 
 
 def seconds_between(low: float, high: float) -> Callable[[str], float]:

@@ -244,7 +244,9 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         ({"command": "undo"}, "'undo' is not one of: deploy, promote, rollback"),
         ({"to-version": "3"}, "input 'to-version': only applies to command: rollback"),
         ({"command": "rollback", "to-version": "1.5"}, "'1.5' is neither a version number nor an alias name"),
-        ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not a weight"),
+        ({"max-error-rate": "lots"}, "input 'max-error-rate': 'lots' is not an error rate; use a percentage like 2%"),
+        ({"max-error-rate": "100%"}, "'100%' is 100%: an error rate never exceeds that"),
+        ({"max-error-rate": "-1"}, "'-1' is below 0%"),
         ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
         ({"max-latency-increase": "fast"}, "input 'max-latency-increase': 'fast' is not an increase; use a percentage like 25%"),
         ({"max-latency-increase": "-5%"}, "input 'max-latency-increase': '-5%' is a decrease"),
@@ -440,10 +442,10 @@ def test_an_image_is_taken_from_the_functions_own_region(workspace: Path) -> Non
     ("given", "latency", "errors"),
     [("25%", 0.25, 0.25), ("25", 0.25, 0.25), ("0.25", 0.25, 0.25), ("1", 0.01, 0.01), ("0", 0.0, 0.0), ("250%", 2.5, None)],
 )
-def test_an_increase_is_read_as_a_person_writes_it(workspace: Path, given: str, latency: float, errors: float | None) -> None:
+def test_a_rate_or_an_increase_is_read_as_a_person_writes_it(workspace: Path, given: str, latency: float, errors: float | None) -> None:
     """A bare number from 1 up is a percentage, as for canary-weight: 25 is 25%, never 2,500%."""
     analysis = load(workspace, **{"max-latency-increase": given}).rollout.analysis
     assert analysis.max_latency_increase == pytest.approx(latency)
     if errors is not None:
-        analysis = load(workspace, **{"max-error-rate-increase": given}).rollout.analysis
-        assert analysis.max_error_rate_increase == pytest.approx(errors)
+        rollout = load(workspace, **{"max-error-rate-increase": given, "max-error-rate": given}).rollout
+        assert rollout.analysis.max_error_rate_increase == pytest.approx(errors) and rollout.max_error_rate == pytest.approx(errors)
