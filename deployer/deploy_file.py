@@ -35,7 +35,7 @@ from .limits import api_field
 from .model import Command
 from .settings import DEFAULTS, FleetSettings, Settings, load_settings
 from .settings.table import BY_ID, FILE_KEYS, INPUTS, WAVE_FAILURES
-from .settings.waves import WAVES_SCHEMA, Waves, parse_waves_text, read_waves
+from .settings.waves import WAVES_SCHEMA, Waves, parse_waves_text, pattern_message, read_waves
 
 SCHEMA_FILE = Path(__file__).with_name("deploy-file.schema.json")
 # The keys a function (or the file's defaults) may have: every input but the run's own (table).
@@ -232,7 +232,7 @@ def _schema_message(error: Any) -> str:
         return "lists no function; give at least one under functions"
     if error.validator in ("anyOf", "type"):
         return f"{shown} is not {_kind_of(error.schema)}"
-    return str(error.message)
+    return pattern_message(error)  # a pattern's form in words, not the regular expression
 
 
 def _kind_of(schema_part: Mapping[str, Any]) -> str:
@@ -317,14 +317,10 @@ def load_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
     for index, function in enumerate(functions):
         own = {key: _as_input(key, value) for key, value in function.items()}
         inputs = {**defaults, **given, **own}
-        if waves is not None:  # each target gives the region: one given here is a contradiction
-            for source, path in ((own, ("functions", index, "aws-region")), (defaults, ("defaults", "aws-region")), (given, ())):
-                if source.get("aws-region"):
-                    where = f"function '{names[index]}', key 'aws-region'" if path else "input 'aws-region'"
-                    problems.append(Problem("cannot be given with waves: each wave names its regions", where,
-                                            "remove aws-region, or the waves", display, lines.of(path) if path else 0))  # fmt: skip
-                    break
-            inputs["aws-region"] = waves.waves[0].targets[0].region if waves.waves[0].targets else "us-east-1"  # validated per target later
+        if "waves" in document or given.get("waves"):  # each target gives the region: one given here is a contradiction
+            problems += _region_with_waves(index, names[index], (own, defaults, given), lines, display)
+            first = waves.waves[0].targets[0].region if waves is not None and waves.waves[0].targets else "us-east-1"
+            inputs["aws-region"] = first  # validated per target later
         try:
             entries.append(Entry(names[index], inputs, load_settings(inputs, env, require_alias)))
         except DeployError as error:
@@ -335,6 +331,20 @@ def load_deploy_file(fleet: FleetSettings, direct: Mapping[str, str], env: Mappi
     if problems:
         raise InputError(*problems)
     return DeployFile([entry for entry in entries if fleet.only in (None, entry.name)], waves)
+
+
+def _region_with_waves(
+    index: int, name: str, sources: tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]], lines: _Lines, display: str
+) -> list[Problem]:
+    """``aws-region`` given to a function of a file with waves (in the function, the defaults
+    or the inputs, whichever wins): a contradiction, pointed at where it was given."""
+    own, defaults, given = sources
+    for source, path in ((own, ("functions", index, "aws-region")), (defaults, ("defaults", "aws-region")), (given, ())):
+        if source.get("aws-region"):
+            where = f"function '{name}', key 'aws-region'" if path else "input 'aws-region'"
+            hint = "remove aws-region, or the waves"
+            return [Problem("cannot be given with waves: each wave names its regions", where, hint, display, lines.of(path) if path else 0)]
+    return []
 
 
 def _waves(document: Mapping[str, Any], given: Mapping[str, str], lines: _Lines, display: str, problems: list[Problem]) -> Waves | None:
@@ -348,11 +358,11 @@ def _waves(document: Mapping[str, Any], given: Mapping[str, str], lines: _Lines,
         return None
     raw = document["waves"] if "waves" in document else parse_waves_text(given["waves"])
     place = {"waves": "the deploy file, key 'waves'", "wave-failure": "the deploy file, key 'wave-failure'"} if "waves" in document else {}
+    in_file = "waves" in document
     try:
-        return read_waves(raw, failure, given.get("role-to-assume", ""), place)
+        return read_waves(raw, failure, given.get("role-to-assume", ""), place, lines.of if in_file else None)
     except InputError as error:
-        line = lines.of(("waves",)) if "waves" in document else 0
-        problems.extend(replace(problem, file=display if line else "", line=line) for problem in error.problems)
+        problems.extend(replace(problem, file=display) if in_file else problem for problem in error.problems)
         return None
 
 

@@ -10,9 +10,11 @@ form, a target given twice, a bake's duration), and returns ``Waves``, or raises
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jsonschema
@@ -26,6 +28,7 @@ from .table import WAVE_FAILURES
 
 MAX_BAKE = 24 * 3600.0  # a day: longer is a release train, not a bake
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
+Path_ = tuple[str | int, ...]
 _ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):")
 
 WAVES_SCHEMA: dict[str, Any] = {
@@ -37,7 +40,13 @@ WAVES_SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["name", "regions"],
         "properties": {
-            "name": {"description": "Shown in the summary and the outputs.", "type": "string", "pattern": r"^[A-Za-z0-9][\w.-]{0,63}$"},
+            "name": {
+                "description": "Shown in the summary and the outputs: 1-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit.",
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9][\w.-]{0,63}$",
+                "examples": ["one-box", "europe"],
+            },
             "regions": {
                 "description": "The wave's regions, deployed in parallel.",
                 "type": "array",
@@ -45,9 +54,11 @@ WAVES_SCHEMA: dict[str, Any] = {
                 "items": {"type": "string"},
             },
             "role-to-assume": {
-                "description": "Another account's deploy role for this wave (GitHub's OIDC token, or chained from the run's credentials).",
+                "description": "Another account's deploy role for this wave (GitHub's OIDC token, or chained from the run's credentials): "
+                "an IAM role ARN with a 12-digit account.",
                 "type": "string",
                 "pattern": ROLE_ARN,
+                "examples": ["arn:aws:iam::222222222222:role/github-deploy"],
             },
             "bake": {
                 "description": "How long the health gates run after the wave's last alias moved (30s, 10m, 1h); 0 for none.",
@@ -100,45 +111,65 @@ def parse_waves_text(text: str, input_id: str = "waves") -> Any:
         raise InputError(Problem(f"is not valid YAML: {getattr(error, 'problem', error)}", input=input_id)) from None
 
 
-def read_waves(document: Any, failure: str, top_role: str, where: Mapping[str, str] | None = None) -> Waves:
-    """Validated waves. ``where`` names, for each problem's key, the place to point at
-    (the deploy file's line, or the input); by default the ``waves`` input."""
+def pattern_message(error: Any) -> str:
+    """A jsonschema error in words: a pattern's form as its description says it, with an
+    example, instead of the regular expression."""
+    shown = json.dumps(error.instance)[:80]
+    if error.validator == "pattern" and error.schema.get("examples"):
+        form = str(error.schema.get("description", "")).rpartition(": ")[2].rstrip(".")
+        return f"{shown} is not of the expected form ({form}), for example {error.schema['examples'][0]}"
+    return str(error.message)
+
+
+def read_waves(
+    document: Any, failure: str, top_role: str, where: Mapping[str, str] | None = None, line_of: Callable[[Path_], int] | None = None
+) -> Waves:
+    """Validated waves. ``where`` names, for each problem's key, the place to point at (in the
+    deploy file), by default the ``waves`` input; ``line_of`` gives the deploy file's line of a
+    path such as ``("waves", 1, "bake")``, so each problem points at its own line."""
     place = dict(where or {})
     problems: list[Problem] = []
 
-    def fail(what: str, hint: str = "", key: str = "waves") -> None:
-        problems.append(Problem(what, place.get(key, ""), hint, input="" if key in place else key))
+    def fail(what: str, hint: str = "", key: str = "waves", path: Path_ = ()) -> None:
+        line = line_of(path or (key,)) if line_of else 0
+        problems.append(Problem(what, place.get(key, ""), hint, line=line, input="" if key in place else key))
 
     if failure not in WAVE_FAILURES:
         hint = "rollback rolls back every finished wave too; halt only the failed one"
         fail(f"'{failure}' is not one of: {', '.join(WAVE_FAILURES)}", hint, "wave-failure")
     validator = jsonschema.Draft202012Validator(WAVES_SCHEMA)
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        fail(f"waves{path}: {error.message}", "each wave has name, regions and optionally role-to-assume and bake")
+        key_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        hint = "each wave has name, regions and optionally role-to-assume and bake"
+        fail(f"waves{key_path}: {pattern_message(error)}", hint, path=("waves", *error.absolute_path))
     if problems:
         raise InputError(*problems)
     waves: list[Wave] = []
     seen: dict[Target, str] = {}
     names: set[str] = set()
-    for item in document:
+    for index, item in enumerate(document):
         name = str(item["name"])
         if name in names:
-            fail(f"wave '{name}' is given twice", "give each wave its own name")
+            fail(f"wave '{name}' is given twice", "give each wave its own name", path=("waves", index, "name"))
         names.add(name)
         role = str(item.get("role-to-assume") or top_role)
         targets: list[Target] = []
-        for region in item["regions"]:
+        for number, region in enumerate(item["regions"]):
+            at: Path_ = ("waves", index, "regions", number)
             if not REGION_PATTERN.match(str(region)):
-                fail(f"wave '{name}': '{region}' is not a region", "give regions such as us-east-1 or eu-west-1")
+                fail(f"wave '{name}': '{region}' is not a region", "give regions such as us-east-1 or eu-west-1", path=at)
                 continue
             target = Target(str(region), role)
             if target in seen:
-                fail(f"wave '{name}': {target.describe()} is already in wave '{seen[target]}'", "a region of an account is deployed once")
+                fail(
+                    f"wave '{name}': {target.describe()} is already in wave '{seen[target]}'",
+                    "a region of an account is deployed once",
+                    path=at,
+                )
                 continue
             seen[target] = name
             targets.append(target)
-        bake = _bake(item.get("bake", 0), name, fail)
+        bake = _bake(item.get("bake", 0), name, partial(fail, path=("waves", index, "bake")))
         waves.append(Wave(name, tuple(targets), bake))
     if problems:
         raise InputError(*problems)

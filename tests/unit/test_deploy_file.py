@@ -104,6 +104,22 @@ def test_a_valid_file_gives_one_settings_per_function(workspace: Path) -> None:
         ("functions:\n  - function-name: a\n  - function-name: a\n", [(3, "functions[1]: 'a' is listed twice")]),
         ("functions:\n  - function-name: a\n    memory: [1\n", [(4, "the deploy file: is not valid YAML")]),
         (
+            "waves:\n  - name: one\n    regions: [us-east-1,\n      us-east-1]\n    bake: 10x\n  - name: one\n    regions: [mars-1]\n"
+            "functions:\n  - function-name: a\n    alias: live\n    aws-region: eu-west-1\n",
+            [
+                (4, "key 'waves': wave 'one': us-east-1 is already in wave 'one'"),
+                (5, "key 'waves': wave 'one': bake '10x' is not a duration"),
+                (6, "key 'waves': wave 'one' is given twice"),
+                (7, "key 'waves': wave 'one': 'mars-1' is not a region"),
+                (11, "function 'a', key 'aws-region': cannot be given with waves"),
+            ],
+        ),
+        (
+            "waves:\n  - name: one\n    regions: [us-east-1]\n    role-to-assume: arn:aws:iam::1234:role/x\n"
+            "functions:\n  - function-name: a\n",
+            [(4, '"arn:aws:iam::1234:role/x" is not of the expected form (an IAM role ARN with a 12-digit account), for example')],
+        ),
+        (
             f"defaults:\n  role: {ROLE}\n  timeout: 99999\nfunctions:\n  - function-name: a\n  - function-name: b\n    handler: 'x y'\n",
             [
                 (3, "defaults, key 'timeout' (for function 'a'): 99999 is outside the allowed range 1..900 seconds"),

@@ -44,7 +44,11 @@ def test_waves_read_in_order_with_their_targets_and_bakes() -> None:
         ([{"name": "a", "regions": ["us-east-1"], "bake": "2d"}], "rollback", "is not a duration"),
         ([{"name": "a", "regions": []}], "rollback", "should be non-empty"),
         ([{"name": "a", "region": ["us-east-1"]}], "rollback", "'regions' is a required property"),
-        ([{"name": "a", "regions": ["us-east-1"], "role-to-assume": "deploy"}], "rollback", "does not match"),
+        (
+            [{"name": "a", "regions": ["us-east-1"], "role-to-assume": "deploy"}],
+            "rollback",
+            "is not of the expected form (an IAM role ARN with a 12-digit account), for example arn:aws:iam::",
+        ),
         (TWO, "retry", "'retry' is not one of: rollback, halt"),
         ([], "rollback", "should be non-empty"),
     ],
