@@ -141,3 +141,25 @@ def _check_rollout_combinations(reader: Reader, rollout: RolloutSettings) -> Non
         for name, value in codedeploy_only.items():
             if value:
                 reader.fail(name, "only applies to engine: codedeploy")
+    _check_analysis(reader, rollout)
+
+
+def _check_analysis(reader: Reader, rollout: RolloutSettings) -> None:
+    """Canary analysis compares the two versions while both serve the alias, so it needs a
+    weighted rollout to judge: with all at once or a one-shot canary it would never run."""
+    if rollout.command not in (Command.DEPLOY, Command.DIFF) or rollout.strategy.gradual:
+        return
+    given = {
+        "max-latency-increase": rollout.analysis.max_latency_increase,
+        "max-error-rate-increase": rollout.analysis.max_error_rate_increase,
+    }
+    why = (
+        "a one-shot canary (canary-weight) ends before any check" if rollout.canary_weight is not None else "all at once has no such moment"
+    )
+    for name, value in given.items():
+        if value is not None:
+            reader.fail(
+                name,
+                f"is judged only while both versions serve the alias during a stepped rollout, and {why}",
+                "give a strategy such as canary 10% 5m or Canary10Percent5Minutes, or use max-error-rate and alarms",
+            )

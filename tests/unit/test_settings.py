@@ -248,11 +248,16 @@ def test_rollout_inputs_are_read(workspace: Path) -> None:
         ({"max-error-rate": "100%"}, "'100%' is 100%: an error rate never exceeds that"),
         ({"max-error-rate": "-1"}, "'-1' is below 0%"),
         ({"min-invocations": "0"}, "input 'min-invocations': 0 is outside the allowed range"),
-        ({"max-latency-increase": "fast"}, "input 'max-latency-increase': 'fast' is not an increase; use a percentage like 25%"),
+        (
+            {"max-latency-increase": "fast", "strategy": "linear 10% 1m"},
+            "input 'max-latency-increase': 'fast' is not an increase; use a percentage like 25%",
+        ),
         ({"max-latency-increase": "-5%"}, "input 'max-latency-increase': '-5%' is a decrease"),
         ({"max-latency-increase": "20000%"}, "'20000%' is outside 0%..10,000%"),
         ({"max-error-rate-increase": "150%"}, "input 'max-error-rate-increase': '150%' is 150 points: an error rate cannot rise"),
         ({"max-error-rate-increase": "100"}, "'100' is 100 points"),
+        ({"max-latency-increase": "25%"}, "input 'max-latency-increase': is judged only while both versions serve the alias"),
+        ({"max-error-rate-increase": "1%", "canary-weight": "10"}, "a one-shot canary (canary-weight) ends before any check"),
         ({"canary-weight": "10%", "strategy": "Canary10Percent5Minutes"}, "cannot be combined with a gradual strategy"),
     ],
 )
@@ -444,8 +449,8 @@ def test_an_image_is_taken_from_the_functions_own_region(workspace: Path) -> Non
 )
 def test_a_rate_or_an_increase_is_read_as_a_person_writes_it(workspace: Path, given: str, latency: float, errors: float | None) -> None:
     """A bare number from 1 up is a percentage, as for canary-weight: 25 is 25%, never 2,500%."""
-    analysis = load(workspace, **{"max-latency-increase": given}).rollout.analysis
+    analysis = load(workspace, strategy="canary 10% 5m", **{"max-latency-increase": given}).rollout.analysis
     assert analysis.max_latency_increase == pytest.approx(latency)
     if errors is not None:
-        rollout = load(workspace, **{"max-error-rate-increase": given, "max-error-rate": given}).rollout
+        rollout = load(workspace, strategy="canary 10% 5m", **{"max-error-rate-increase": given, "max-error-rate": given}).rollout
         assert rollout.analysis.max_error_rate_increase == pytest.approx(errors) and rollout.max_error_rate == pytest.approx(errors)
