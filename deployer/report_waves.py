@@ -2,9 +2,11 @@
 
 Contract: ``outputs(runs)`` gives ``results`` (one entry per function and target: wave,
 function, region, account, status, versions, bake, the gate that tripped, what the rollback
-did), ``waves`` (each wave's status and bake) and ``status``; ``markdown(runs, display)`` a
-table of waves x targets, a timeline and a Mermaid Gantt chart of the deploys and bakes;
-``status_of(runs)`` the run's one word. Untrusted text (reasons, names) is made inert.
+did, and its rollout's canary analysis when there was one), ``waves`` (each wave's status and
+bake) and ``status``; ``markdown(runs, display)`` a table of waves x targets, a timeline, a
+Mermaid Gantt chart of the deploys and bakes, then each target's own deploy summary, folded
+(its rollout and analysis charts included); ``status_of(runs)`` the run's one word.
+Untrusted text (reasons, names) is made inert.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from . import report
 from .schedule import format_duration
 from .text import code_span, counted, markdown_text
 from .waves import TargetRun, WaveEvent, WaveRun
@@ -30,7 +33,9 @@ def status_of(runs: Sequence[WaveRun]) -> str:
 
 
 def result_entry(run: TargetRun) -> dict[str, Any]:
+    rollout = run.result.rollout if run.result else None
     return {
+        **({"analysis": report.analysis_json(rollout)} if rollout and rollout.analysis else {}),
         "wave": run.wave,
         "function": run.function,
         "region": run.target.region,
@@ -123,6 +128,14 @@ def markdown(runs: Sequence[WaveRun], events: Sequence[WaveEvent], display: str)
         lines += ["", "#### Timeline", "", "| time | wave | event |", "|---|---|---|"]
         lines += [f"| {format_duration(round(e.at))} | {markdown_text(e.wave)} | {markdown_text(e.what)} |" for e in events]
         lines += ["", *gantt(runs)]
+    for run in runs:
+        for target in run.targets:
+            if target.result is not None:  # the target's own account of its deploy: plan, rollout, analysis
+                details = report.markdown(target.result).replace("### lambda-deploy: ", "#### ", 1)
+                title = (
+                    f"{markdown_text(target.function)} in {markdown_text(_where(target))}, wave {markdown_text(run.wave.name)}: its deploy"
+                )
+                lines += ["", f"<details><summary>{title}</summary>", "", details, "", "</details>"]
     return "\n".join(lines)
 
 

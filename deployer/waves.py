@@ -69,6 +69,7 @@ class TargetRun:
     rolled_back: str = ""  # what the wave's failure did to it
     problems: tuple[Problem, ...] = ()
     bug: bool = False
+    result: Result | None = None  # the target's own deploy, as its summary and its rollout's analysis tell it
 
     @property
     def done(self) -> bool:
@@ -273,7 +274,7 @@ def _target_run(wave: Wave, placed: _Placed, run: FunctionRun[Result]) -> Target
     if result is None:
         return replace(base, gate="; ".join(p.render() for p in run.ended.problems))
     reason = result.rollout.reason if result.rollout and result.rollout.reason else ""
-    return replace(base, version=result.version, before=result.previous_version, account=_account_of(result), gate=reason)
+    return replace(base, version=result.version, before=result.previous_version, account=_account_of(result), gate=reason, result=result)
 
 
 def _not_run(wave: Wave, placed: _Placed, why: str) -> TargetRun:

@@ -99,3 +99,46 @@ def test_a_stable_version_with_errors_does_not_block_a_healthy_new_one(
     assert alias_of(lambda_client) == ("2", {})
     last = json.loads(run.outputs["analysis"])[-1]
     assert last["stable"]["errors"] > 0 and last["new"]["errors"] == 0 and last["gates"][0]["outcome"] == "pass"
+
+
+WAVES = """waves:
+  - name: one-box
+    regions: [us-east-1]
+    bake: 1s
+  - name: europe
+    regions: [eu-west-1]
+defaults:
+  runtime: python3.12
+  handler: handler.handler
+  role: {role}
+  alias: live
+functions:
+  - function-name: orders
+    source: app
+"""
+
+
+def test_in_waves_each_targets_analysis_is_in_the_summary_and_its_result(fast: Sandbox, workspace: Path, role_arn: str) -> None:
+    """A stepped rollout in every target of every wave, judged there against its stable version:
+    Europe's slow release rolls back (and the finished wave with it), and each target's own
+    summary, with its analysis, is in the run's summary and its entry of ``results``."""
+    (workspace / "deploy.yml").write_text(WAVES.format(role=role_arn))
+    assert run_action(workspace, fast, {"config": "deploy.yml"}).returncode == 0
+    (workspace / "app" / "handler.py").write_text("def handler(event, context):\n    return 2\n")
+    simulators = [fast.traffic("orders", "live", region=region, rate=80) for region in ("us-east-1", "eu-west-1")]
+    simulators[1].profile("2", Profile(latency=300.0))  # slow in Europe only
+    for simulator in simulators:
+        simulator.start()
+    try:
+        run = run_action(workspace, fast, {"config": "deploy.yml", **STEPPED, "max-latency-increase": "25%"})
+    finally:
+        for simulator in simulators:
+            simulator.stop()
+    assert run.returncode == 1, run.stdout
+    results = {entry["region"]: entry for entry in json.loads(run.outputs["results"])}
+    assert [gate["outcome"] for gate in results["us-east-1"]["analysis"][-1]["gates"]] == ["pass"]
+    assert results["eu-west-1"]["status"] == "rolled-back" and results["eu-west-1"]["analysis"][-1]["gates"][0]["outcome"] == "fail"
+    summary = run.summary
+    assert "<details><summary>orders in eu-west-1 (123456789012), wave europe: its deploy</summary>" in summary
+    assert summary.count("#### Canary analysis: version 2 against version 1") == 2 and "xychart-beta" in summary
+    assert markdown_problems(summary) == []
