@@ -3,7 +3,8 @@
 Contract: ``run_waves(waves, entries, fleet, io, connect, clock, env)`` deploys every function of
 ``entries`` to every target of the first wave in parallel (the one engine, ``pipeline.deploy``,
 each target's rollout strategy included; the package is built once for the whole run, and a
-container image resolved once to the one digest every target deploys: ``pin_images``), then
+container image resolved once to the one digest every target deploys; every target is reached,
+its credentials and alarms checked, before the first wave: ``reach_targets``), then
 bakes the wave: for ``bake`` seconds, every ``health-interval``, the health gates of every
 target (its alarms, in its region; ``max-error-rate`` on the version behind its alias). Only a
 wave that deployed everywhere and baked healthy lets the next one start. A failed deploy, a
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -160,7 +162,7 @@ def run_waves(
     clock = clock or SystemClock()
     stop = Stop()
     packages = Packages()
-    pin_images(waves, entries, io, connect, env, packages)
+    reach_targets(waves, entries, fleet, io, connect, env, packages)
     timeline = _Timeline(time.monotonic if isinstance(clock, SystemClock) else clock.monotonic)
     finished: list[WaveRun] = []
     with on_stop_signals(lambda name: stop.set(f"cancelled by {name}")):
@@ -189,28 +191,56 @@ def run_waves(
     return WavesOutcome(tuple(finished), tuple(timeline.events))
 
 
-def pin_images(waves: Waves, entries: list[Entry], io: Reporter, connect: Connect, env: Mapping[str, str], packages: Packages) -> None:
-    """One artifact for container images too. Lambda pulls an image only from ECR in the
-    function's own region, so each target names its own copy (``{region}``, ``{account}`` in
-    image-uri); before the first wave changes anything, every copy is resolved (reads only) and
-    must be the same image, one digest. Each target then deploys that digest, whatever a tag
-    points at by the time its wave starts. ``DeployError`` lists every target that differs."""
-    problems: list[Problem] = []
-    for entry in (e for e in entries if e.settings.code.image_uri):
+@dataclass(frozen=True)
+class _Reached:
+    """What reaching one function's target found: its image's digest ("" without one), or its problems."""
+
+    entry: Entry
+    target: Target
+    digest: str = ""
+    problems: tuple[Problem, ...] = ()
+
+
+def _reach(entry: Entry, target: Target, io: Reporter, connect: Connect, env: Mapping[str, str]) -> _Reached:
+    settings = target_settings(entry.settings, target, env)
+    where = f"{entry.name} in {target.describe()}"
+    try:
+        services = connect(settings, io)
+        services.identity.account()  # the credentials work in this target (asked once, kept by the gateway)
+        if settings.templated:
+            settings = settings.filled(target.region, services.identity.account)
+        if settings.rollout.alarms:
+            services.cloudwatch.alarm_states(settings.rollout.alarms)
+        image = settings.code.image_uri or ""
+        if image and (problem := image_region_problem(image, target.region)):
+            return _Reached(entry, target, problems=(Problem(f"{where}: {problem}", hint=IMAGE_REGION_HINT, input="image-uri"),))
+        return _Reached(entry, target, services.ecr.image_digest(image) if image else "")
+    except DeployError as error:
+        return _Reached(entry, target, problems=tuple(replace(p, what=f"{where}: {p.what}") for p in error.problems))
+
+
+def reach_targets(
+    waves: Waves, entries: list[Entry], fleet: FleetSettings, io: Reporter, connect: Connect, env: Mapping[str, str], packages: Packages
+) -> None:
+    """Every target, reached before the first wave changes anything (reads only, ``max-parallel``
+    at a time): its credentials work (the account they act in), its alarms exist in its region,
+    and a container image is one artifact. ``DeployError`` lists every target that cannot be
+    deployed, so a role that cannot be assumed in the last wave, or an alarm missing in one
+    region, stops the run before the first wave moved, not after it baked.
+
+    Lambda pulls an image only from ECR in the function's own region, so each target names its
+    own copy (``{region}``, ``{account}`` in image-uri); every copy must be the same image, one
+    digest, and each target then deploys that digest, whatever a tag points at by the time its
+    wave starts."""
+    pairs = [(entry, target) for entry in entries for target in waves.targets]
+    with ThreadPoolExecutor(max_workers=fleet.max_parallel, thread_name_prefix="reach") as pool:
+        reached = list(pool.map(lambda pair: _reach(pair[0], pair[1], io, connect, env), pairs))
+    problems = [problem for each in reached for problem in each.problems]
+    for entry in entries:
         digests: dict[str, list[str]] = {}
-        for target in waves.targets:
-            settings = target_settings(entry.settings, target, env)
-            try:
-                services = connect(settings, io)
-                if settings.templated:
-                    settings = settings.filled(target.region, services.identity.account)
-                image = settings.code.image_uri or ""
-                if problem := image_region_problem(image, target.region):
-                    problems.append(Problem(f"{entry.name} in {target.describe()}: {problem}", hint=IMAGE_REGION_HINT, input="image-uri"))
-                    continue
-                digests.setdefault(services.ecr.image_digest(image), []).append(target.describe())
-            except DeployError as error:
-                problems += [replace(p, what=f"{entry.name} in {target.describe()}: {p.what}") for p in error.problems]
+        for each in reached:
+            if each.entry is entry and each.digest:
+                digests.setdefault(each.digest, []).append(each.target.describe())
         if len(digests) > 1:
             where = "; ".join(f"sha256:{digest[:12]} in {', '.join(targets)}" for digest, targets in digests.items())
             problems.append(
@@ -226,6 +256,7 @@ def pin_images(waves: Waves, entries: list[Entry], io: Reporter, connect: Connec
             io.info(f"{entry.name}: one image, sha256:{digest}, in all {len(targets)} targets; each deploys it by digest")
     if problems:
         raise DeployError(*problems)
+    io.info(f"every target reached before the first wave: {', '.join(t.describe() for t in waves.targets)}")
 
 
 def _deploy_wave(

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from deployer.sandbox import Sandbox
 from tests.conftest import create_alarm, push_image
@@ -128,6 +129,24 @@ def test_an_alarm_in_the_second_waves_region_rolls_every_region_back(regions: Pa
     assert "wave 'europe' failed" in error and "eu-central-1" in error and ALARM in error
     assert "| europe | eu-central-1 (123456789012) | `orders` | 1 → 2 |" in run.summary and ALARM in run.summary
     assert [w["status"] for w in json.loads(run.outputs["waves"])] == ["rolled-back", "rolled-back"]
+
+
+def test_an_alarm_missing_in_a_later_waves_region_stops_the_run_before_the_first_wave(
+    fast: Sandbox, workspace: Path, role_arn: str
+) -> None:
+    """Every target is reached before anything changes: a gate that cannot be read in Europe is
+    said now, not after the first wave deployed and baked."""
+    for region in ("us-east-1", "eu-west-1"):  # none in eu-central-1
+        create_alarm(boto3.client("cloudwatch", region_name=region), ALARM)
+    waves_file(workspace, function_role=role_arn)
+    run = deploy(workspace, fast)
+    assert run.returncode == 1, run.stdout
+    error = " ".join(run.errors)
+    assert f"orders in eu-central-1: no CloudWatch alarm named '{ALARM}' in this account and region" in error
+    assert "eu-west-1" not in error and "wave one-box: deploying" not in run.stdout
+    for region in REGIONS:  # nothing was created anywhere
+        with pytest.raises(ClientError):
+            boto3.client("lambda", region_name=region).get_function(FunctionName="orders")
 
 
 def test_halt_keeps_the_finished_wave_and_a_rerun_writes_nothing_there(regions: Path, fast: Sandbox) -> None:
