@@ -91,16 +91,22 @@ def parse_weight(text: str, allow_full: bool = False) -> float:
     return round(weight, 6)
 
 
+def percent_of(text: str) -> float:
+    """A share as a person writes it, in percent: ``10%``, a bare number from 1 up (``10`` is
+    10%) or a fraction below 1 (``0.1``). ``ValueError`` when it is not a number."""
+    raw = text.strip()
+    number = float(raw.removesuffix("%"))
+    return number if raw.endswith("%") or abs(number) >= 1 else number * 100
+
+
 def parse_canary_weight(text: str) -> float:
     """``canary-weight``: a bare number from 1 to 99 is a percentage (``10`` is 10%), as a
     person reads it; ``0.1`` and ``10%`` keep working. The share must leave traffic on both
     versions, so it lies strictly between 0% and 100%."""
-    raw = text.strip()
     try:
-        number = float(raw.removesuffix("%"))
+        percent = percent_of(text)
     except ValueError:
         raise ValueError(f"'{text}' is not a weight; use a percentage like 10 or 10%, or a fraction like 0.1") from None
-    percent = number if raw.endswith("%") or abs(number) >= 1 else number * 100
     if not 0 < percent < 100:
         raise ValueError(
             f"'{text}' is {percent:g}% of the traffic, which is not a canary; give a share strictly between 0% and 100% "

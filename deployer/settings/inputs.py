@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from ..bounded import load_json
 from ..errors import Problem
 from ..limits import ApiField, api_field
-from ..schedule import parse_duration
+from ..schedule import parse_duration, percent_of
 from ..surface import TEMPLATE_SAMPLE, fill
 from .table import (
     ACTION_COMMANDS,
@@ -190,14 +190,11 @@ MAX_LATENCY_INCREASE = 10_000.0  # percent: a limit past 100 times the stable la
 
 
 def _percent(value: str, example: str, what: str = "an increase") -> float:
-    """A share as a person writes it: ``25%``, a bare number from 1 up (``25`` is 25%, as for
-    canary-weight) or a fraction below 1 (``0.25``). Returned in percent."""
-    raw = value.strip()
+    """``schedule.percent_of``, as canary-weight reads it, and never below 0."""
     try:
-        number = float(raw.removesuffix("%"))
+        percent = percent_of(value)
     except ValueError:
         raise ValueError(f"'{value}' is not {what}; use a percentage like {example}") from None
-    percent = number if raw.endswith("%") or abs(number) >= 1 else number * 100
     if percent < 0:
         below = "a decrease; give how much more the new version may have," if what == "an increase" else "below 0%; give a rate"
         raise ValueError(f"'{value}' is {below} like {example} (0 for none)")
