@@ -23,8 +23,10 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Generic, TypeVar
 
+from .analysis import Analysis
 from .aws import Connector, Services, Wants, remember_secrets
 from .errors import Cancelled, DeployError, Problem
 from .executor import DryRunExecutor, Executor, Outcome
@@ -68,19 +70,26 @@ class Stages:
                 self.timings.append((name, self._clock() - started))
 
 
-def traffic(settings: Settings, services: Services, clock: Clock, log: Callable[[str], None], log_group: str = "") -> Traffic:
-    """How the alias moves, under which gates; ``log_group`` is where a rollout reads its cold starts."""
+def health_gate(settings: Settings, services: Services, now: Callable[[], datetime], analysis: Analysis | None = None) -> HealthGate:
+    """The health gates these settings ask for, on the alias: alarms, ``max-error-rate`` and,
+    with ``analysis``, the new version judged against the stable one (only while both serve)."""
     rollout = settings.rollout
-    gate = HealthGate(
+    return HealthGate(
         services.cloudwatch,
         settings.function_name,
         settings.alias,
         rollout.alarms,
         rollout.max_error_rate,
         rollout.min_invocations,
-        clock.now,
-        rollout.analysis,
+        now,
+        analysis,
     )
+
+
+def traffic(settings: Settings, services: Services, clock: Clock, log: Callable[[str], None], log_group: str = "") -> Traffic:
+    """How the alias moves, under which gates; ``log_group`` is where a rollout reads its cold starts."""
+    rollout = settings.rollout
+    gate = health_gate(settings, services, clock.now, rollout.analysis)
     context = RolloutContext(settings.function_name, rollout.health_interval, settings.wait_timeout, settings.git.run_id, log_group)
     # With CodeDeploy, the alarms travel with the deployment and CodeDeploy acts on them;
     # the action itself watches the error rate and the canary analysis while it follows.

@@ -33,11 +33,10 @@ from .deploy_file import Entry
 from .errors import Cancelled, ConflictError, DeployError, Problem
 from .fleet import FunctionRun, Stop, StoppableClock, run_functions
 from .github import Reporter
-from .health import HealthGate
 from .model import AliasState, Result
 from .naming import session_name
 from .ownership import WaveMark, wave_mark, with_wave_mark
-from .pipeline import Connect, Packages, deploy
+from .pipeline import Connect, Packages, deploy, health_gate
 from .progress import Progress
 from .rollout import Clock, SystemClock
 from .schedule import format_duration
@@ -336,7 +335,8 @@ def _bake(ran: WaveRun, placed: list[_Placed], io: Reporter, connect: Connect, c
     except DeployError as error:
         return _bake_failed(ran, targets, f"recording the wave on an alias failed: {error}", timeline, io)
     baked_from = timeline.now()
-    gates = {name: _gate(p.settings, services, clock) for name, (p, services) in reach.items()}
+    # A bake after 100% has no stable version serving beside the new one: no canary analysis.
+    gates = {name: health_gate(p.settings, services, clock.now) for name, (p, services) in reach.items()}
     if not any(p.settings.rollout.alarms or p.settings.rollout.max_error_rate is not None for p in placed):
         io.warning(f"wave {wave.name} has no health gate (alarms, max-error-rate): its bake only waits")
     timeline.mark(wave.name, f"baking {format_duration(round(wave.bake))} under the health gates", io.info)
@@ -368,19 +368,6 @@ def _bake(ran: WaveRun, placed: list[_Placed], io: Reporter, connect: Connect, c
     timeline.mark(wave.name, "bake passed", io.info)
     passed = tuple(replace(t, bake="passed") for t in targets)
     return replace(ran, targets=passed, bake="passed", baked_from=baked_from, ended=timeline.now())
-
-
-def _gate(settings: Settings, services: Services, clock: StoppableClock) -> HealthGate:
-    rollout = settings.rollout
-    return HealthGate(
-        services.cloudwatch,
-        settings.function_name,
-        settings.alias,
-        rollout.alarms,
-        rollout.max_error_rate,
-        rollout.min_invocations,
-        clock.now,
-    )
 
 
 def _with_record(run: TargetRun, alias: AliasState | None) -> TargetRun:
