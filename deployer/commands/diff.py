@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..aws import Services
-from ..deploy_file import Entry, load_deploy_file
+from ..deploy_file import Entry
 from ..fleet import run_functions
 from ..github import Reporter
 from ..livecode import Files, compare_files, live_package
@@ -26,12 +26,12 @@ from ..pipeline import run as run_one
 from ..pr_comment import DIFF_COMMENT_TITLE, comment_on_pull_request
 from ..rollout import Clock
 from ..schedule import format_duration
-from ..settings import FleetSettings, Settings, load_fleet_settings, load_settings, load_waves_fleet
+from ..settings import FleetSettings, Settings
 from ..settings.waves import Waves
 from ..text import code_span, counted, markdown_text
 from ..waves import target_settings
 from .base import DIFFERS, DONE, Report, Request, Spec
-from .functions import connect_of, function_report, inputs_of, mask, placeholder_region, waves_input
+from .functions import connect_of, function_report, load
 from .functions import exit_code as exit_code_of
 
 
@@ -85,24 +85,16 @@ def exit_code(difference: Difference) -> int:
 
 
 def run(request: Request) -> Report:
-    inputs = inputs_of(request)
-    fleet = load_fleet_settings(inputs, request.env)
+    loaded = load(request)
+    entries, fleet = loaded.entries, loaded.fleet
+    if loaded.waves is not None and fleet is not None:
+        return _per_wave(request, loaded.waves, entries, fleet, entries[0].settings if entries else None)
     if fleet is None:
-        waves = waves_input(inputs)
-        settings = load_settings(placeholder_region(inputs, waves), request.env)
-        mask(request.io, settings)
-        if waves is not None:
-            return _per_wave(request, waves, [Entry(settings.function_name, inputs, settings)], load_waves_fleet(inputs), settings)
+        settings = entries[0].settings
         ended = run_one(settings, request.io, connect_of(request), request.clock, work)
         if ended.value is None:
             return function_report(Ended(ended.code, None, ended.problems, ended.trace))
         return _report(settings, ended.value, request.io)
-    loaded = load_deploy_file(fleet, inputs, request.env)
-    entries = loaded.entries
-    for entry in entries:
-        mask(request.io, entry.settings)
-    if loaded.waves is not None:
-        return _per_wave(request, loaded.waves, entries, fleet, entries[0].settings if entries else None)
     runs = run_functions(fleet, entries, request.io, connect_of(request), request.clock, work)
     found = {each.name: each.ended.value for each in runs}
     differences = [value for value in found.values() if value is not None]

@@ -11,7 +11,7 @@ output itself: ``app.run`` delivers the report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import report, report_waves
@@ -52,23 +52,39 @@ def mask(io: Reporter, settings: Settings) -> None:
         io.mask(secret)
 
 
-def run(request: Request) -> Report:
+@dataclass(frozen=True)
+class Loaded:
+    """What a run acts on, every input validated and masked: one function from the inputs
+    (``fleet`` None, unless it has waves), or a deploy file's; and the waves, if any."""
+
+    entries: list[Entry]
+    fleet: FleetSettings | None
+    waves: Waves | None
+
+
+def load(request: Request) -> Loaded:
+    """The inputs, or the deploy file they name, read whole; what must be masked is masked."""
     inputs = inputs_of(request)
     fleet = load_fleet_settings(inputs, request.env)
     if fleet is None:
         waves = waves_input(inputs)
         settings = load_settings(placeholder_region(inputs, waves), request.env)
-        mask(request.io, settings)
-        if waves is None:
-            return single(request, settings)
-        entries = [Entry(settings.function_name, inputs, settings)]
-        return in_waves(request, waves, entries, load_waves_fleet(inputs))
-    loaded = load_deploy_file(fleet, inputs, request.env)
-    entries = loaded.entries
-    for entry in entries:
+        loaded = Loaded([Entry(settings.function_name, inputs, settings)], load_waves_fleet(inputs) if waves else None, waves)
+    else:
+        from_file = load_deploy_file(fleet, inputs, request.env)
+        loaded = Loaded(from_file.entries, fleet, from_file.waves)
+    for entry in loaded.entries:
         mask(request.io, entry.settings)
-    if loaded.waves is not None:
+    return loaded
+
+
+def run(request: Request) -> Report:
+    loaded = load(request)
+    entries, fleet = loaded.entries, loaded.fleet
+    if loaded.waves is not None and fleet is not None:
         return in_waves(request, loaded.waves, entries, fleet)
+    if fleet is None:
+        return single(request, entries[0].settings)
     if fleet.only is not None:  # one job of a matrix: the single-function outputs; its JSON keyed by the function
         (entry,) = entries
         ended = _single_run(request, entry.settings)
