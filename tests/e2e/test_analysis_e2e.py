@@ -56,6 +56,21 @@ def test_a_new_version_three_times_slower_rolls_back_naming_latency_and_both_num
     assert markdown_problems(run.summary) == []
 
 
+def test_the_percentile_is_an_input(traffic: TrafficSimulator, fast: Sandbox, workspace: Path, role_arn: str, lambda_client: Any) -> None:
+    """latency-percentile through the runner: p50 is the one measured and named; one it does not
+    know is an error before anything changes."""
+    unknown = release(workspace, fast, role_arn, **{"max-latency-increase": "25%", "latency-percentile": "p95"})
+    said = "input 'latency-percentile': 'p95' is not one of: p50, p90, p99, p99.9"
+    assert unknown.returncode == 1 and any(said in e for e in unknown.errors)
+    versions = lambda_client.list_versions_by_function(FunctionName="orders")["Versions"]
+    assert alias_of(lambda_client) == ("1", {}) and [v["Version"] for v in versions] == ["$LATEST", "1"]
+    traffic.profile("2", Profile(latency=300.0))
+    run = release(workspace, fast, role_arn, **{"max-latency-increase": "25%", "latency-percentile": "p50"})
+    assert run.returncode == 1 and alias_of(lambda_client) == ("1", {}), run.stdout
+    assert re.search(r"p50 \d+ ms vs stable \d+ ms", " ".join(run.errors))
+    assert json.loads(run.outputs["analysis"])[-1]["percentile"] == "p50"
+
+
 def test_a_new_version_within_the_latency_limit_completes(
     traffic: TrafficSimulator, fast: Sandbox, workspace: Path, role_arn: str, lambda_client: Any
 ) -> None:

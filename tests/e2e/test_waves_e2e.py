@@ -269,6 +269,32 @@ def test_a_single_function_takes_waves_as_an_input(fast: Sandbox, workspace: Pat
     assert refused.returncode == 1 and any("cannot be given with waves" in e for e in refused.errors)
 
 
+def test_wave_failure_is_an_input_too(fast: Sandbox, workspace: Path, role_arn: str) -> None:
+    """With the waves input, wave-failure: halt keeps the finished wave when a later one fails; a
+    value it does not know is an error before anything is created."""
+    for region in ("us-east-1", "eu-west-1"):
+        create_alarm(boto3.client("cloudwatch", region_name=region), ALARM)
+    set_alarm("eu-west-1", "ALARM")  # the second wave cannot start from a quiet baseline
+    inputs = {
+        "function-name": "orders",
+        "source": "app",
+        "runtime": "python3.12",
+        "handler": "handler.handler",
+        "role": role_arn,
+        "alias": "live",
+        "alarms": ALARM,
+        "health-interval": "1",
+        "waves": "- name: first\n  regions: [us-east-1]\n  bake: 1s\n- name: second\n  regions: [eu-west-1]\n",
+    }
+    unknown = run_action(workspace, fast, {**inputs, "wave-failure": "maybe"})
+    assert unknown.returncode == 1 and any("input 'wave-failure': 'maybe' is not one of: rollback, halt" in e for e in unknown.errors)
+    assert not _exists("us-east-1")
+    halted = run_action(workspace, fast, {**inputs, "wave-failure": "halt"})
+    assert halted.returncode == 1, halted.stdout
+    assert alias_version("us-east-1") == "1" and not _exists("eu-west-1")  # the first wave kept its new version
+    assert [w["status"] for w in json.loads(halted.outputs["waves"])] == ["kept", "rolled-back"]
+
+
 IMAGE_REGIONS = ("us-east-1", "eu-west-1")
 
 
